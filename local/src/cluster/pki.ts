@@ -1,0 +1,139 @@
+import { access, chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import type { ClusterPaths, ControlPlaneConfig } from './config.js';
+import { run } from './exec.js';
+
+const OPENSSL_HINT = 'install openssl (apt-get install openssl)';
+const DAYS = '3650';
+/** The first address of --service-cluster-ip-range: the `kubernetes` Service's ClusterIP. */
+export const SERVICE_CIDR = '10.96.0.0/12';
+const KUBERNETES_SERVICE_IP = '10.96.0.1';
+/** The admin user of the generated kubeconfig; system:masters bypasses RBAC. */
+export const ADMIN_USER = 'iotpipe-admin';
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  await run('openssl', args, { cwd, installHint: OPENSSL_HINT });
+}
+
+/**
+ * A private CA for this state dir, the apiserver's serving certificate, an admin client
+ * certificate in system:masters and the service-account signing key pair. Generated once per state
+ * dir (kept across down/up so kubeconfigs stay valid); `rm -r <state>/cluster` starts afresh.
+ */
+export async function ensurePki(paths: ClusterPaths): Promise<void> {
+  const dir = paths.pki;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  if (!(await exists(paths.caCert)) || !(await exists(paths.caKey))) {
+    // A new CA invalidates every certificate signed by the old one.
+    await Promise.all([paths.apiserverCert, paths.adminCert].map((f) => rm(f, { force: true })));
+    await openssl(
+      [
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        paths.caKey,
+        '-out',
+        paths.caCert,
+        '-days',
+        DAYS,
+        '-subj',
+        '/CN=iotpipe-local-ca',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      dir,
+    );
+  }
+  const leaf = async (cert: string, key: string, subj: string, exts: string[]): Promise<void> => {
+    if ((await exists(cert)) && (await exists(key))) return;
+    await openssl(
+      [
+        'req',
+        '-x509',
+        ...ec,
+        '-CA',
+        paths.caCert,
+        '-CAkey',
+        paths.caKey,
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        DAYS,
+        '-subj',
+        subj,
+        '-addext',
+        'basicConstraints=critical,CA:FALSE',
+        ...exts.flatMap((e) => ['-addext', e]),
+      ],
+      dir,
+    );
+  };
+  await leaf(paths.apiserverCert, paths.apiserverKey, '/CN=kube-apiserver', [
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth',
+    `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:${KUBERNETES_SERVICE_IP}`,
+  ]);
+  await leaf(paths.adminCert, paths.adminKey, `/O=system:masters/CN=${ADMIN_USER}`, [
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=clientAuth',
+  ]);
+  if (!(await exists(paths.saKey)) || !(await exists(paths.saPub))) {
+    await openssl(
+      ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', paths.saKey],
+      dir,
+    );
+    await openssl(['pkey', '-in', paths.saKey, '-pubout', '-out', paths.saPub], dir);
+  }
+  for (const key of [paths.caKey, paths.apiserverKey, paths.adminKey, paths.saKey]) await chmod(key, 0o600);
+}
+
+/** The server URL of the apiserver, as written into the kubeconfig. */
+export function apiserverUrl(config: ControlPlaneConfig): string {
+  return `https://${config.host}:${config.apiserverPort}`;
+}
+
+/** Writes `<state>/cluster/kubeconfig` with the certificates inlined, so it can be copied anywhere. */
+export async function writeKubeconfig(config: ControlPlaneConfig, paths: ClusterPaths): Promise<void> {
+  const b64 = async (f: string): Promise<string> => (await readFile(f)).toString('base64');
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'iotpipe-local',
+        cluster: { server: apiserverUrl(config), 'certificate-authority-data': await b64(paths.caCert) },
+      },
+    ],
+    users: [
+      {
+        name: ADMIN_USER,
+        user: {
+          'client-certificate-data': await b64(paths.adminCert),
+          'client-key-data': await b64(paths.adminKey),
+        },
+      },
+    ],
+    contexts: [
+      {
+        name: 'iotpipe-local',
+        context: { cluster: 'iotpipe-local', user: ADMIN_USER, namespace: 'default' },
+      },
+    ],
+    'current-context': 'iotpipe-local',
+    preferences: {},
+  };
+  await writeFile(paths.kubeconfig, stringify(doc), { mode: 0o600 });
+}

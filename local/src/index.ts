@@ -1,0 +1,5 @@
+export { loadStackConfig, endpoints, VERSIONS, type StackConfig } from './config.js';
+export { StackError, ConfigError } from './errors.js';
+export { LocalStack, formatStatus, type PartStatus } from './stack.js';
+export { STACK_TOPICS } from './services/kafka.js';
+export { SmtpSink, type StoredMail } from './smtp-sink.js';

@@ -1,0 +1,23 @@
+# The local Kubernetes control plane: etcd + kube-apiserver built from the Go module proxy, no
+# kubelet. See local/cluster/README.md. Owned by local/src/cluster; included by the Makefile.
+CLUSTER_CLI := node local/dist/cluster/cli.js
+
+.PHONY: cluster-compile cluster-build cluster-up cluster-down cluster-status test-cluster
+
+cluster-compile:
+	@npx tsc -b local
+
+cluster-build: cluster-compile ## build etcd + kube-apiserver (first time: minutes) and fetch the CRDs
+	@$(CLUSTER_CLI) build
+
+cluster-up: cluster-compile ## start the local control plane + platform CRDs (idempotent)
+	@$(CLUSTER_CLI) up
+
+cluster-down: ## stop the local control plane (state is kept)
+	@if [ -f local/dist/cluster/cli.js ]; then $(CLUSTER_CLI) down; fi
+
+cluster-status: cluster-compile ## probe etcd and kube-apiserver; fails when not ready
+	@$(CLUSTER_CLI) status
+
+test-cluster: cluster-build ## run tests/cluster against the control plane, starting and stopping it if needed
+	@local/cluster/test-cluster.sh

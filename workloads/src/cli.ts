@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `iotpipe <command>`: wires configs to the pipeline's classes; holds no logic of its own.
+import { ConfigError, StackError } from '@iotpipe/local';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { stackCommand } from './cli/stack.js';
+import { decodeCommand } from './cli/decode.js';
+
+class UsageError extends Error {}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('iotpipe')
+    .command(stackCommand)
+    .command(decodeCommand)
+    .demandCommand(1, 'name a command; --help lists them')
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .help()
+    .parseAsync();
+} catch (err) {
+  if (err instanceof StackError || err instanceof ConfigError || err instanceof UsageError) {
+    console.error(`iotpipe: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
