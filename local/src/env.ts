@@ -30,6 +30,65 @@ export class EnvReader {
     return list;
   }
 
+  int(
+    field: string,
+    envVar: string,
+    fallback: number,
+    min = Number.MIN_SAFE_INTEGER,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(field, envVar, `'${raw}' is not an integer in ${min}..${max}`);
+    }
+    return n;
+  }
+
+  number(field: string, envVar: string, fallback: number, min = -Infinity, max = Infinity): number {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new ConfigError(field, envVar, `'${raw}' is not a number in ${min}..${max}`);
+    }
+    return n;
+  }
+
+  bool(field: string, envVar: string, fallback: boolean): boolean {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(field, envVar, `'${raw}' is not a boolean (true/false)`);
+  }
+
+  list(field: string, envVar: string, fallback: readonly string[]): string[] {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return [...fallback];
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (items.length === 0) throw new ConfigError(field, envVar, 'empty list');
+    return items;
+  }
+
+  url(field: string, envVar: string, fallback: string, protocols: readonly string[]): string {
+    const raw = this.string(field, envVar, fallback);
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(field, envVar, `'${raw}' is not a URL`);
+    }
+    if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+      throw new ConfigError(field, envVar, `'${raw}' must use ${protocols.join(' or ')}`);
+    }
+    return raw;
+  }
+
   memory(field: string, envVar: string, fallback: string): string {
     const raw = this.string(field, envVar, fallback);
     if (!/^\d+[mMgG]$/.test(raw))

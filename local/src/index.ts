@@ -3,3 +3,4 @@ export { StackError, ConfigError } from './errors.js';
 export { LocalStack, formatStatus, type PartStatus } from './stack.js';
 export { STACK_TOPICS } from './services/kafka.js';
 export { SmtpSink, type StoredMail } from './smtp-sink.js';
+export { EnvReader } from './env.js';

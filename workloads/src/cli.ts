@@ -3,6 +3,7 @@
 import { ConfigError, StackError } from '@iotpipe/local';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { clusterCommand } from './cli/cluster.js';
 import { stackCommand } from './cli/stack.js';
 import { decodeCommand } from './cli/decode.js';
 
@@ -12,6 +13,7 @@ try {
   await yargs(hideBin(process.argv))
     .scriptName('iotpipe')
     .command(stackCommand)
+    .command(clusterCommand)
     .command(decodeCommand)
     .demandCommand(1, 'name a command; --help lists them')
     .strict()

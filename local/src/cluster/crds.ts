@@ -1,3 +1,4 @@
+import { findJava } from '../java.js';
 import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -68,7 +69,7 @@ async function strimziCrdFiles(config: ControlPlaneConfig, log: (line: string) =
   await mkdir(config.cacheDir, { recursive: true });
   return withFileLock(`${outDir}.lock`, async () => {
     if ((await Promise.all(files.map(exists))).every(Boolean)) return files;
-    const java = await findJava(config, javaForStrimzi);
+    const java = config.java ?? (await findJava(javaForStrimzi, config.cacheDir, 'IOTPIPE_JAVA'));
     const libDir = join(config.cacheDir, `strimzi-${strimzi}-lib`);
     log(`fetching io.strimzi:api and io.strimzi:crd-generator ${strimzi} from Maven Central`);
     await run(
@@ -145,45 +146,6 @@ async function prometheusOperatorCrdFiles(config: ControlPlaneConfig): Promise<s
     );
   }
   return PROMETHEUS_OPERATOR_CRDS.map((f) => join(crdDir, f));
-}
-
-/** The first java of at least `release` among IOTPIPE_JAVA, JAVA_HOME, PATH and /usr/lib/jvm. */
-async function findJava(config: ControlPlaneConfig, release: number): Promise<string> {
-  const candidates: string[] = [];
-  if (config.java !== undefined) candidates.push(config.java);
-  const home = process.env['JAVA_HOME'];
-  if (home) candidates.push(join(home, 'bin', 'java'));
-  candidates.push('java');
-  const jvms = await readdir('/usr/lib/jvm').catch(() => [] as string[]);
-  candidates.push(
-    ...jvms
-      .sort()
-      .reverse()
-      .map((d) => join('/usr/lib/jvm', d, 'bin', 'java')),
-  );
-  const seen: string[] = [];
-  for (const java of candidates) {
-    const found = await javaRelease(java);
-    if (found === undefined) continue;
-    seen.push(`${java} is ${found}`);
-    if (found >= release) return java;
-  }
-  throw new StackError(
-    `Strimzi's CRD generator needs Java ${release}+; ${seen.length > 0 ? seen.join(', ') : 'no java found'}`,
-    `install a JDK/JRE ${release}+ (e.g. apt-get install openjdk-${release}-jre-headless) or set IOTPIPE_JAVA to its java`,
-  );
-}
-
-async function javaRelease(java: string): Promise<number | undefined> {
-  try {
-    const { stdout, stderr } = await run(java, ['-version'], { installHint: '' });
-    const m = /version "(\d+)(?:\.(\d+))?/.exec(stderr + stdout);
-    if (!m) return undefined;
-    // "1.8.0" style is Java 8.
-    return m[1] === '1' ? Number(m[2]) : Number(m[1]);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Reads CustomResourceDefinition documents from YAML files (other kinds are an error). */
