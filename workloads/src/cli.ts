@@ -6,6 +6,8 @@ import { hideBin } from 'yargs/helpers';
 import { clusterCommand } from './cli/cluster.js';
 import { stackCommand } from './cli/stack.js';
 import { decodeCommand } from './cli/decode.js';
+import { adapterCommand } from './cli/adapter.js';
+import { simulateCommand } from './cli/simulate.js';
 
 class UsageError extends Error {}
 
@@ -15,6 +17,8 @@ try {
     .command(stackCommand)
     .command(clusterCommand)
     .command(decodeCommand)
+    .command(adapterCommand)
+    .command(simulateCommand)
     .demandCommand(1, 'name a command; --help lists them')
     .strict()
     .fail((msg, err) => {

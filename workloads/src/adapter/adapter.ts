@@ -1,0 +1,414 @@
+import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { logLevel, type Producer } from 'kafkajs';
+import mqtt, { type MqttClient } from 'mqtt';
+import { AnomalyDetector } from '../anomaly/index.js';
+import { AvroSerializer, SerializationError } from '../kafka/avro.js';
+import { createKafka } from '../kafka/client.js';
+import { CoalescingSender } from '../kafka/coalescing-sender.js';
+import { isRecordRejected } from '../kafka/errors.js';
+import { deadLetterToAvro, sensorReadingToAvro } from '../kafka/records.js';
+import { MetricsServer } from '../metrics/server.js';
+import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
+import { formatOfTopic, parsePayload, PayloadError, type PayloadErrorCode } from '../sources/index.js';
+import { effectiveFilters, type AdapterConfig } from './config.js';
+import { DedupWindow } from './dedup.js';
+import { AdapterMetrics, type Dependency } from './metrics.js';
+import { AbortedError, retryUntilDone } from './retry.js';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export const stderrLogger: Logger = {
+  info: (msg) => process.stderr.write(`${new Date().toISOString()} adapter INFO ${msg}\n`),
+  warn: (msg) => process.stderr.write(`${new Date().toISOString()} adapter WARN ${msg}\n`),
+};
+
+type DeadLetterCode = PayloadErrorCode | 'SERIALIZATION_FAILED' | 'KAFKA_REJECTED' | 'PARSER_FAILURE';
+
+type Outcome =
+  | { kind: 'readings'; readings: SensorReading[] }
+  | { kind: 'dead'; code: DeadLetterCode; reason: string }
+  | { kind: 'ignored' };
+
+type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * MQTT -> Kafka. Each MQTT message (QoS 1, persistent session) is validated and expanded into
+ * readings, de-duplicated, flagged for anomalies and written as Avro records keyed by device_id
+ * (acks=all, idempotent producer); bad input goes to the DLQ. The PUBACK is held back
+ * (customHandleAcks) until Kafka confirmed every record of the message, so a crash at any point
+ * leaves the message with the broker, which redelivers it.
+ *
+ * MQTT.js handles one incoming PUBLISH per connection at a time (the next packet is read only
+ * after the previous one's PUBACK went out), so concurrency comes from `maxInFlight` lanes: MQTT
+ * sessions in one shared-subscription group, each with Receive Maximum 1. The broker queues the
+ * rest: that is the backpressure.
+ */
+export class MqttKafkaAdapter {
+  readonly metrics = new AdapterMetrics();
+  private readonly dedup: DedupWindow;
+  private readonly detector: AnomalyDetector;
+  private readonly tagsSeen = new Set<string>();
+  private readonly metricsServer: MetricsServer;
+  private readonly readingSerializer: AvroSerializer<SensorReading>;
+  private readonly deadLetterSerializer: AvroSerializer<DeadLetter>;
+  private readonly producer: Producer;
+  private readonly sender: CoalescingSender;
+  private readonly lanes: MqttClient[] = [];
+  private readonly connectedLanes = new Set<number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private readonly aborted: Promise<void>;
+  private readonly dependencyUp = new Map<Dependency, boolean>();
+  private state: State = 'idle';
+  private stopping?: Promise<void>;
+
+  constructor(
+    private readonly config: AdapterConfig,
+    private readonly log: Logger = stderrLogger,
+  ) {
+    this.dedup = new DedupWindow(config.dedupWindowSize, config.dedupWindowMs);
+    this.detector = new AnomalyDetector(config.anomalyMaxDevices);
+    const c = config.connection;
+    this.readingSerializer = AvroSerializer.forUrl(
+      c.schemaRegistryUrl,
+      `${c.topic}-value`,
+      loadSchemaText('sensor_reading'),
+      sensorReadingToAvro,
+    );
+    this.deadLetterSerializer = AvroSerializer.forUrl(
+      c.schemaRegistryUrl,
+      `${c.dlqTopic}-value`,
+      loadSchemaText('dead_letter'),
+      deadLetterToAvro,
+    );
+    // Each send gives up after a few internal retries so the adapter's own loop can report the
+    // outage (metrics, one log line) and keep retrying for as long as it takes.
+    // The adapter logs each dependency's state changes itself, so kafkajs stays silent instead
+    // of logging every retry.
+    const kafkaRetry = { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 };
+    this.producer = createKafka(c.kafkaBrokers, config.mqttClientId, {
+      logLevel: logLevel.NOTHING,
+      retry: kafkaRetry,
+    }).producer({ idempotent: true, maxInFlightRequests: 1, retry: kafkaRetry });
+    // 1000 readings per message at most, so a request stays far below Kafka's 1 MB default.
+    this.sender = new CoalescingSender(this.producer, 2000);
+    this.metricsServer = new MetricsServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
+      live: () => this.state !== 'stopped',
+      ready: () => this.readiness(),
+    });
+    for (const d of ['mqtt', 'kafka', 'registry'] as const)
+      this.metrics.dependencyUp.set({ dependency: d }, 0);
+    // Every in-flight message may be waiting in a retry loop on this signal at once.
+    setMaxListeners(4 * config.maxInFlight + 16, this.abort.signal);
+    this.aborted = new Promise((resolve) =>
+      this.abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+  }
+
+  get metricsPort(): number {
+    return this.metricsServer.boundPort;
+  }
+
+  /**
+   * Serves metrics at once, then waits (retrying with backoff) for the registry and Kafka, and
+   * returns when every lane has subscribed. stop() during start() ends it.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`adapter cannot start from state ${this.state}`);
+    this.state = 'starting';
+    try {
+      await this.metricsServer.start();
+      await this.withRetry('registry', async () => {
+        await this.readingSerializer.start();
+        await this.deadLetterSerializer.start();
+      });
+      await this.withRetry('kafka', () => this.producer.connect());
+      const lanes = Array.from({ length: this.config.maxInFlight }, (_, i) => this.startLane(i));
+      await Promise.race([Promise.all(lanes), this.aborted]);
+    } catch (e) {
+      if (e instanceof AbortedError) return; // stop() came first
+      throw e;
+    }
+    if (this.state !== 'starting') return;
+    this.state = 'running';
+    this.log.info(
+      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} lane(s), metrics :${this.metricsPort}`,
+    );
+  }
+
+  /**
+   * Stops reading, lets in-flight messages finish for up to drainTimeoutMs, abandons the rest
+   * (unacknowledged: the broker redelivers them), then closes everything. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    const drained = Promise.allSettled([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, this.config.drainTimeoutMs)))]);
+    clearTimeout(timer);
+    this.abort.abort();
+    await Promise.allSettled([...this.inFlight]);
+    // force: do not wait for the PUBACKs MQTT.js still owes; those messages stay with the broker.
+    await Promise.allSettled(this.lanes.map((lane) => lane.endAsync(true)));
+    await this.producer.disconnect().catch(() => undefined);
+    await this.metricsServer.stop();
+    this.state = 'stopped';
+    this.log.info('stopped');
+  }
+
+  private readiness(): { ready: boolean; reason: string } {
+    if (this.state !== 'running') return { ready: false, reason: this.state };
+    const down = [...this.dependencyUp].filter(([, up]) => !up).map(([d]) => d);
+    if (down.length > 0) return { ready: false, reason: `waiting for ${down.join(', ')}` };
+    return { ready: true, reason: 'ok' };
+  }
+
+  private startLane(index: number): Promise<void> {
+    const c = this.config;
+    const clientId = c.maxInFlight === 1 ? c.mqttClientId : `${c.mqttClientId}-${index}`;
+    const filters = effectiveFilters(c);
+    const lane = mqtt.connect(c.connection.mqttUrl, {
+      clientId,
+      username: c.connection.mqttUsername,
+      password: c.connection.mqttPassword,
+      protocolVersion: 5,
+      clean: false,
+      properties: { sessionExpiryInterval: c.sessionExpirySeconds, receiveMaximum: 1 },
+      reconnectPeriod: c.backoffInitialMs,
+      connectTimeout: 10_000,
+      resubscribe: false,
+      customHandleAcks: (topic, payload, packet, ack) =>
+        this.onPublish(topic, payload, packet as mqtt.IPublishPacket, ack),
+    });
+    this.lanes.push(lane);
+    return new Promise<void>((resolve) => {
+      lane.on('connect', () => {
+        lane.options.reconnectPeriod = c.backoffInitialMs;
+        this.connectedLanes.add(index);
+        if (this.connectedLanes.size === this.lanes.length) this.setDependency('mqtt', true);
+        // Subscribing again on a present session is harmless and repairs a lost subscription.
+        lane.subscribeAsync(filters, { qos: 1 }).then(
+          (grants) => {
+            const refused = grants.filter((g) => g.qos > 2);
+            if (refused.length > 0)
+              this.log.warn(`lane ${index}: broker refused ${refused.map((g) => g.topic).join(', ')}`);
+            resolve();
+          },
+          (err: Error) => this.log.warn(`lane ${index}: subscribe failed: ${err.message}`),
+        );
+      });
+      lane.on('close', () => {
+        this.connectedLanes.delete(index);
+        if (this.state === 'stopping' || this.state === 'stopped') return;
+        this.setDependency('mqtt', false, 'connection closed');
+        lane.options.reconnectPeriod = Math.min(
+          c.backoffMaxMs,
+          (lane.options.reconnectPeriod ?? c.backoffInitialMs) * 2,
+        );
+      });
+      lane.on('error', (err) => {
+        if (this.state !== 'stopping' && this.state !== 'stopped')
+          this.setDependency('mqtt', false, err.message);
+      });
+    });
+  }
+
+  /** customHandleAcks: the ack callback runs only when the message is safe in Kafka. */
+  private onPublish(
+    topic: string,
+    payload: Buffer,
+    packet: mqtt.IPublishPacket,
+    ack: (error: Error | number, code?: number) => void,
+  ): void {
+    // Not running: leave it unacknowledged; the connection is about to close and the broker
+    // redelivers it to whoever holds the session next.
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    const work = this.handle(topic, payload, packet).then(
+      () => ack(0),
+      (err: unknown) => {
+        if (!(err instanceof AbortedError))
+          this.log.warn(`message on ${topic} not acknowledged: ${String(err)}`);
+      },
+    );
+    this.inFlight.add(work);
+    this.metrics.inFlight.set(this.inFlight.size);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.metrics.inFlight.set(this.inFlight.size);
+    });
+  }
+
+  private async handle(topic: string, payload: Buffer, packet: mqtt.IPublishPacket): Promise<void> {
+    const receivedAt = new Date();
+    const started = performance.now();
+    const outcome = this.transform(topic, payload, receivedAt);
+    this.metrics.transformationDuration.observe((performance.now() - started) / 1000);
+    if (outcome.kind === 'readings') {
+      const dead = await this.produceReadings(outcome.readings);
+      if (dead) await this.produceDeadLetter(topic, payload, packet, receivedAt, dead.code, dead.reason);
+    } else if (outcome.kind === 'dead') {
+      await this.produceDeadLetter(topic, payload, packet, receivedAt, outcome.code, outcome.reason);
+    } else {
+      this.metrics.ignoredMessages.inc();
+    }
+    this.metrics.deliveryLatency.observe((Date.now() - receivedAt.getTime()) / 1000);
+  }
+
+  /** Pure apart from the dedup window, the anomaly history and metrics. */
+  private transform(topic: string, payload: Buffer, receivedAt: Date): Outcome {
+    let format = 'unknown';
+    try {
+      const prefix = this.config.topicPrefix;
+      if (!topic.startsWith(prefix))
+        throw new PayloadError('UNKNOWN_FORMAT', `topic ${topic} outside prefix ${prefix}`);
+      const local = topic.slice(prefix.length);
+      const f = formatOfTopic(local);
+      format = f;
+      if (payload.length > this.config.maxPayloadBytes) {
+        throw new PayloadError(
+          'OVERSIZED',
+          `payload of ${payload.length} bytes exceeds ${this.config.maxPayloadBytes}`,
+        );
+      }
+      if (f === 'gateway_status') return { kind: 'ignored' };
+      const parsed = parsePayload(f, local, payload, receivedAt);
+      const fresh = parsed.filter((r) => !this.dedup.has(r.reading_id, r.timestamp.getTime()));
+      this.metrics.duplicatesDropped.inc(parsed.length - fresh.length);
+      if (f !== 'simulator') this.noteTags(fresh);
+      const flagged = this.detector.flag(fresh);
+      this.metrics.anomalies.inc(flagged.filter((r) => r.is_anomaly).length);
+      return { kind: 'readings', readings: flagged };
+    } catch (e) {
+      if (e instanceof PayloadError) return { kind: 'dead', code: e.code, reason: e.reason };
+      // A parser bug must not stop the adapter: the message is kept in the DLQ for a replay.
+      return { kind: 'dead', code: 'PARSER_FAILURE', reason: `unexpected ${String(e)}`.slice(0, 300) };
+    } finally {
+      this.metrics.messagesReceived.inc({ format });
+    }
+  }
+
+  private noteTags(readings: SensorReading[]): void {
+    for (const r of readings) {
+      if (this.tagsSeen.size >= this.config.anomalyMaxDevices) break;
+      this.tagsSeen.add(r.device_id.slice(0, r.device_id.indexOf('_')));
+    }
+    this.metrics.ruuvitagDevicesSeen.set(this.tagsSeen.size);
+  }
+
+  /** Writes the readings; returns a dead-letter reason when Kafka rejects the records themselves. */
+  private async produceReadings(
+    readings: SensorReading[],
+  ): Promise<{ code: DeadLetterCode; reason: string } | null> {
+    if (readings.length === 0) return null;
+    let messages;
+    try {
+      messages = readings.map((r) => ({ key: r.device_id, value: this.readingSerializer.encode(r) }));
+    } catch (e) {
+      if (e instanceof SerializationError) return { code: 'SERIALIZATION_FAILED', reason: e.message };
+      throw e;
+    }
+    // Remembered before the write so a copy arriving on another lane meanwhile is dropped: it is
+    // acked while this one is still unacked, and if this write is abandoned this message is
+    // redelivered, so nothing is lost.
+    for (const r of readings) this.dedup.remember(r.reading_id, r.timestamp.getTime());
+    try {
+      await this.withRetry(
+        'kafka',
+        () => this.sender.send(this.config.connection.topic, messages),
+        (e) => !isRecordRejected(e),
+      );
+    } catch (e) {
+      for (const r of readings) this.dedup.forget(r.reading_id, r.timestamp.getTime());
+      if (isRecordRejected(e))
+        return { code: 'KAFKA_REJECTED', reason: `Kafka rejected the records: ${String(e)}`.slice(0, 300) };
+      throw e;
+    }
+    this.metrics.readingsProduced.inc(readings.length);
+    return null;
+  }
+
+  private async produceDeadLetter(
+    topic: string,
+    payload: Buffer,
+    packet: mqtt.IPublishPacket,
+    receivedAt: Date,
+    code: DeadLetterCode,
+    reason: string,
+  ): Promise<void> {
+    // An oversized payload is kept up to the limit, so the DLQ record always fits Kafka.
+    const truncated = payload.length > this.config.maxPayloadBytes;
+    const headers: Record<string, string> = { qos: String(packet.qos), dup: String(packet.dup) };
+    if (truncated) {
+      headers.original_truncated = 'true';
+      headers.original_bytes = String(payload.length);
+    }
+    const value = this.deadLetterSerializer.encode({
+      stage: 'adapter',
+      reason: reason.replace(/\s+/g, ' '),
+      error_code: code,
+      source: topic,
+      original: truncated ? payload.subarray(0, this.config.maxPayloadBytes) : payload,
+      received_at: receivedAt,
+      headers,
+    });
+    await this.withRetry('kafka', () =>
+      this.sender.send(this.config.connection.dlqTopic, [{ key: topic, value }]),
+    );
+    this.metrics.dlqMessages.inc({ error_code: code });
+  }
+
+  private async withRetry<T>(
+    dependency: Dependency,
+    fn: () => Promise<T>,
+    isTemporary: (e: unknown) => boolean = (e) => isTemporaryFor(dependency, e),
+  ): Promise<T> {
+    const result = await retryUntilDone(fn, {
+      signal: this.abort.signal,
+      initialMs: this.config.backoffInitialMs,
+      maxMs: this.config.backoffMaxMs,
+      isTemporary,
+      onFailure: (err) => {
+        this.metrics.retries.inc({ dependency });
+        this.setDependency(dependency, false, err instanceof Error ? err.message : String(err));
+      },
+    });
+    this.setDependency(dependency, true);
+    return result;
+  }
+
+  /** Logs once per change of state, not per retry. */
+  private setDependency(dependency: Dependency, up: boolean, detail = ''): void {
+    const was = this.dependencyUp.get(dependency);
+    this.dependencyUp.set(dependency, up);
+    this.metrics.dependencyUp.set({ dependency }, up ? 1 : 0);
+    if (was === up) return;
+    if (up) this.log.info(`${dependency} ${was === undefined ? 'connected' : 'reachable again'}`);
+    else this.log.warn(`${dependency} unreachable, retrying with backoff: ${detail}`);
+  }
+}
+
+/**
+ * The registry's refusals that no retry can fix: bad credentials (401/403), an incompatible
+ * (409) or invalid (422) schema. Everything else is waited out, including 400: the registry
+ * client (mappersmith) reports a refused connection or timeout as status 400.
+ */
+const REGISTRY_PERMANENT_STATUS = new Set([401, 403, 409, 422]);
+
+function isTemporaryFor(dependency: Dependency, err: unknown): boolean {
+  if (dependency !== 'registry') return true;
+  const status = (err as { status?: unknown }).status;
+  return !(typeof status === 'number' && REGISTRY_PERMANENT_STATUS.has(status));
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../config/common.js';
+import { effectiveFilters, loadAdapterConfig } from './config.js';
+
+describe('loadAdapterConfig', () => {
+  it('has defaults that work on the local stack', () => {
+    const c = loadAdapterConfig({});
+    expect(c).toMatchObject({
+      mqttClientId: 'iotpipe-adapter',
+      subscriptions: ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#'],
+      sharedGroup: 'iotpipe-adapter',
+      maxInFlight: 16,
+      metricsPort: 8002,
+    });
+    expect(c.connection.topic).toBe('iot-sensor-data');
+    expect(effectiveFilters(c)).toEqual([
+      '$share/iotpipe-adapter/ruuvi/+/+',
+      '$share/iotpipe-adapter/ruuvitag/data',
+      '$share/iotpipe-adapter/iotpipe/sim/#',
+    ]);
+  });
+
+  it('applies prefix and group; "-" subscribes without a group', () => {
+    const c = loadAdapterConfig({
+      ADAPTER_TOPIC_PREFIX: 't1/',
+      ADAPTER_SHARED_GROUP: '-',
+      ADAPTER_MAX_IN_FLIGHT: '1',
+      ADAPTER_SUBSCRIPTIONS: 'ruuvi/#',
+    });
+    expect(effectiveFilters(c)).toEqual(['t1/ruuvi/#']);
+  });
+
+  it.each([
+    ['ADAPTER_MAX_IN_FLIGHT', 'many', 'maxInFlight'],
+    ['ADAPTER_MAX_IN_FLIGHT', '0', 'maxInFlight'],
+    ['ADAPTER_MAX_PAYLOAD_BYTES', '10', 'maxPayloadBytes'],
+    ['ADAPTER_DEDUP_WINDOW_SIZE', '-5', 'dedupWindowSize'],
+    ['ADAPTER_METRICS_PORT', '70000', 'metricsPort'],
+    ['ADAPTER_SUBSCRIPTIONS', 'ruuvi/#/x', 'subscriptions'],
+    ['ADAPTER_SUBSCRIPTIONS', 'a/b+', 'subscriptions'],
+    ['ADAPTER_SHARED_GROUP', 'a/b', 'sharedGroup'],
+    ['ADAPTER_TOPIC_PREFIX', 'test', 'topicPrefix'],
+    ['ADAPTER_MQTT_CLIENT_ID', 'has space', 'mqttClientId'],
+    ['ADAPTER_BACKOFF_MAX_MS', '50', 'backoffMaxMs'],
+    ['KAFKA_BOOTSTRAP_SERVERS', ',', 'kafkaBrokers'],
+    ['MQTT_URL', 'http://x', 'mqttUrl'],
+  ])('%s=%s fails naming %s', (envVar, value, field) => {
+    let err: unknown;
+    try {
+      loadAdapterConfig({ [envVar]: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toMatchObject({ field, envVar });
+    expect((err as Error).message).toContain(envVar);
+  });
+
+  it('refuses several lanes without a shared group (each would read every message)', () => {
+    expect(() => loadAdapterConfig({ ADAPTER_SHARED_GROUP: '-', ADAPTER_MAX_IN_FLIGHT: '2' })).toThrow(
+      /maxInFlight/,
+    );
+  });
+});

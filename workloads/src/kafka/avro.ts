@@ -1,0 +1,72 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+
+/** Confluent wire format: magic byte 0, schema id (4 bytes big-endian), Avro binary. */
+const MAGIC_BYTE = 0;
+const HEADER_BYTES = 5;
+
+/** Thrown when a record does not match the schema: permanent, never worth a retry. */
+export class SerializationError extends Error {
+  override readonly name = 'SerializationError';
+}
+
+/**
+ * Encodes records of one schema for one subject (`<topic>-value`). start() registers the schema
+ * (BACKWARD compatibility on first registration; an existing identical version just returns its
+ * id) and is the only call that touches the network; encode() is pure after that.
+ */
+export class AvroSerializer<T> {
+  private readonly type: avro.Type;
+  private schemaId: number | undefined;
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    readonly subject: string,
+    private readonly schemaText: string,
+    /** Turns the TS value into what avsc expects (e.g. Date -> epoch millis). */
+    private readonly toAvro: (value: T) => unknown,
+  ) {
+    this.type = avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema);
+  }
+
+  static forUrl<T>(
+    url: string,
+    subject: string,
+    schemaText: string,
+    toAvro: (value: T) => unknown,
+  ): AvroSerializer<T> {
+    return new AvroSerializer<T>(new SchemaRegistry({ host: url }), subject, schemaText, toAvro);
+  }
+
+  get registered(): boolean {
+    return this.schemaId !== undefined;
+  }
+
+  async start(): Promise<number> {
+    if (this.schemaId !== undefined) return this.schemaId;
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: this.schemaText },
+      { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
+    );
+    this.schemaId = id;
+    return id;
+  }
+
+  encode(value: T): Buffer {
+    if (this.schemaId === undefined)
+      throw new Error(`schema for ${this.subject} not registered: call start() first`);
+    const datum = this.toAvro(value);
+    const problems: string[] = [];
+    if (!this.type.isValid(datum, { errorHook: (path) => problems.push(path.join('.')) })) {
+      throw new SerializationError(
+        `record does not match ${this.subject}: ${problems.slice(0, 3).join(', ')}`,
+      );
+    }
+    const body = this.type.toBuffer(datum);
+    const out = Buffer.alloc(HEADER_BYTES + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeInt32BE(this.schemaId, 1);
+    body.copy(out, HEADER_BYTES);
+    return out;
+  }
+}

@@ -1,0 +1,45 @@
+import type { SensorReading } from '../schema/index.js';
+import { PayloadError } from './errors.js';
+import { parseEsp32 } from './esp32.js';
+import { parseRuuviGateway } from './ruuvi-gateway.js';
+import { parseSimulator } from './simulator.js';
+
+export { PayloadError, PAYLOAD_ERROR_CODES, type PayloadErrorCode } from './errors.js';
+export { parseEsp32 } from './esp32.js';
+export { parseRuuviGateway, parseRuuviGatewayTopic } from './ruuvi-gateway.js';
+export { MAX_SIMULATOR_BATCH, parseSimulator } from './simulator.js';
+
+/** The payload formats the adapter accepts, named by their topic layout. */
+export type SourceFormat = 'ruuvi_gateway' | 'esp32' | 'simulator' | 'gateway_status';
+
+/** Which format owns a topic (prefix already stripped); UNKNOWN_FORMAT when none does. */
+export function formatOfTopic(topic: string): SourceFormat {
+  const parts = topic.split('/');
+  if (parts[0] === 'ruuvi' && parts.length === 3) {
+    // The gateways' own retained online/offline status shares the ruuvi/+/+ filter.
+    return parts[2] === 'gw_status' ? 'gateway_status' : 'ruuvi_gateway';
+  }
+  if (topic === 'ruuvitag/data') return 'esp32';
+  if (parts[0] === 'iotpipe' && parts[1] === 'sim' && parts.length >= 3) return 'simulator';
+  throw new PayloadError('UNKNOWN_FORMAT', `no payload format for topic ${topic}`);
+}
+
+/**
+ * Bytes of one MQTT message -> its readings (pure). `receivedAt` stamps readings whose sensor
+ * and gateway sent no time. Throws only PayloadError.
+ */
+export function parsePayload(
+  format: Exclude<SourceFormat, 'gateway_status'>,
+  topic: string,
+  bytes: Uint8Array,
+  receivedAt: Date,
+): SensorReading[] {
+  switch (format) {
+    case 'ruuvi_gateway':
+      return parseRuuviGateway(topic, bytes, receivedAt);
+    case 'esp32':
+      return parseEsp32(topic, bytes, receivedAt);
+    case 'simulator':
+      return parseSimulator(topic, bytes);
+  }
+}
