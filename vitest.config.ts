@@ -23,6 +23,15 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'teardown',
           include: ['tests/teardown/**/*.test.ts'],
           testTimeout: 120_000,
@@ -37,6 +46,30 @@ export default defineConfig({
           globalSetup: ['tests/cluster/global-setup.ts'],
           testTimeout: 60_000,
           // The first run may build kube-apiserver (minutes); later ones take seconds.
+          hookTimeout: 1_800_000,
+        },
+      },
+      {
+        // cdk8s output against the local control plane (server-side dry runs with the real
+        // Strimzi, prometheus-operator and IoTPipeline CRDs), import drift, the Helm chart.
+        test: {
+          name: 'manifests',
+          include: ['tests/manifests/**/*.test.ts'],
+          globalSetup: ['tests/cluster/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 1_800_000,
+        },
+      },
+      {
+        // The IoTPipeline operator against the local control plane and the real registry of the
+        // local stack (mk/operator.mk: `make test-operator`). Suites share the control plane's
+        // API server, so they run one at a time.
+        test: {
+          name: 'operator',
+          include: ['tests/operator/**/*.test.ts'],
+          globalSetup: ['tests/cluster/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
           hookTimeout: 1_800_000,
         },
       },

@@ -21,7 +21,11 @@ suite() { # name, command...
   fi
 }
 
+started_cluster=
+has_target() { grep -q "^$1:" mk/*.mk 2>/dev/null; }
+
 cleanup() {
+  if [ -n "$started_cluster" ]; then $IOTPIPE cluster down >/dev/null 2>&1 || true; fi
   if [ -n "$started_stack" ] && [ -f workloads/dist/cli.js ]; then $IOTPIPE stack down >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
@@ -32,7 +36,8 @@ make --no-print-directory build || { echo "build failed: nothing was tested"; ex
 suite lint npx eslint . --max-warnings 0
 suite format npx prettier --check . --log-level warn
 suite typescript-unit npx vitest run --project unit
-if grep -q '^test-firmware:' mk/*.mk 2>/dev/null; then suite firmware-c make --no-print-directory test-firmware; fi
+has_target test-firmware && suite firmware-c make --no-print-directory test-firmware
+has_target test-monitoring && suite monitoring-rules make --no-print-directory test-monitoring
 
 if $IOTPIPE stack status >/dev/null 2>&1; then
   echo "the local stack was already running: using it, and leaving it running"
@@ -41,7 +46,21 @@ else
   suite stack-up $IOTPIPE stack up
 fi
 suite integration npx vitest run --project integration
-if grep -q '^test-cluster:' mk/*.mk 2>/dev/null; then suite control-plane make --no-print-directory test-cluster; fi
+suite end-to-end npx vitest run --project e2e
+# One control plane serves the Kubernetes suites; started here unless one is running.
+if $IOTPIPE cluster status >/dev/null 2>&1; then
+  echo "the local control plane was already running: using it, and leaving it running"
+else
+  started_cluster=1
+  suite cluster-up $IOTPIPE cluster up
+fi
+has_target test-cluster && suite control-plane make --no-print-directory test-cluster
+has_target test-manifests && suite manifests make --no-print-directory test-manifests
+has_target test-operator && suite operator make --no-print-directory test-operator
+if [ -n "$started_cluster" ]; then
+  suite cluster-down $IOTPIPE cluster down
+  started_cluster=
+fi
 if [ -n "$started_stack" ]; then
   suite stack-down npx vitest run --project teardown
   started_stack=

@@ -41,6 +41,8 @@ export interface Service {
   /** Readiness before afterStart ran (defaults to probe): e.g. PostgreSQL before its roles exist. */
   startupProbe?(): Promise<ProbeResult>;
   afterStart?(ctx: StackContext): Promise<void>;
+  /** An optional part (the pipeline's workloads) is started only on request and is not down when off. */
+  readonly optional?: boolean;
   /** How long `up` waits for the probe before declaring the start failed. */
   readonly startTimeoutMs: number;
 }

@@ -18,11 +18,12 @@ import { MosquittoService } from './services/mosquitto.js';
 import { PostgresService } from './services/postgres.js';
 import { RegistryService } from './services/registry.js';
 import { SmtpSinkService } from './services/smtp.js';
+import { PIPELINE_STAGES, WorkloadService } from './services/workloads.js';
 import { Supervisor, type ProgramState } from './supervisor.js';
 
 export interface PartStatus {
   readonly name: string;
-  readonly state: ProgramState | 'NOT STARTED';
+  readonly state: ProgramState | 'NOT STARTED' | 'OFF';
   readonly pid?: number;
   readonly ok: boolean;
   readonly detail: string;
@@ -56,6 +57,7 @@ export class LocalStack {
       new RegistryService(config),
       this.prometheus,
       new PostgresExporterService(config),
+      ...PIPELINE_STAGES.map((w) => new WorkloadService(config, w)),
     ];
   }
 
@@ -64,7 +66,7 @@ export class LocalStack {
   }
 
   /** Checks what can be checked before anything starts: tools present, ports free. */
-  async preflight(running: Map<string, { state: ProgramState }>): Promise<void> {
+  async preflight(running: Map<string, { state: ProgramState }>, withPipeline: boolean): Promise<void> {
     await findJava(17, this.config.cacheDir, 'IOTPIPE_KAFKA_JAVA');
     await findJava(21, this.config.cacheDir, 'IOTPIPE_REGISTRY_JAVA');
     for (const s of this.services) {
@@ -73,7 +75,7 @@ export class LocalStack {
         if (!found) throw new StackError(`${s.name} needs ${r.binary}, which is missing`, r.fix);
       }
       const isRunning = s.programs().every((p) => running.get(p.name)?.state === 'RUNNING');
-      if (isRunning) continue;
+      if (isRunning || (s.optional && !withPipeline)) continue;
       for (const { port, what } of s.ports()) {
         if (!(await portIsFree(this.config.host, port))) {
           throw new StackError(
@@ -85,10 +87,11 @@ export class LocalStack {
     }
   }
 
-  async up(): Promise<PartStatus[]> {
+  /** Starts what is not running; `withPipeline` also starts the adapter, sink and processor. */
+  async up(options: { withPipeline?: boolean } = {}): Promise<PartStatus[]> {
     await mkdir(this.config.stateDir, { recursive: true });
     const running = await this.supervisor.states();
-    await this.preflight(running);
+    await this.preflight(running, options.withPipeline ?? false);
     await fetchArtifacts(this.config, this.log);
     const ctx = this.ctx();
     const stages = [...new Set(this.services.map((s) => s.stage))].sort((a, b) => a - b);
@@ -98,7 +101,7 @@ export class LocalStack {
       ctx.asRoot,
     );
     for (const stage of stages) {
-      const group = this.services.filter((s) => s.stage === stage);
+      const group = this.services.filter((s) => s.stage === stage && (!s.optional || options.withPipeline));
       const states = await this.supervisor.states();
       for (const s of group) {
         for (const p of s.programs()) {
@@ -139,6 +142,14 @@ export class LocalStack {
       this.services.map(async (s): Promise<PartStatus> => {
         const prog = s.programs()[0]!;
         const st = states.get(prog.name);
+        if (s.optional && (!st || st.state === 'STOPPED')) {
+          return {
+            name: s.name,
+            state: 'OFF',
+            ok: true,
+            detail: 'off (`iotpipe stack up --pipeline` starts it)',
+          };
+        }
         if (!st) return { name: s.name, state: 'NOT STARTED', ok: false, detail: 'not running' };
         const probe = await s.probe();
         return { name: s.name, state: st.state, pid: st.pid, ok: probe.ok, detail: probe.detail };
@@ -161,7 +172,7 @@ export function formatStatus(parts: readonly PartStatus[]): string {
   return parts
     .map(
       (p) =>
-        `${p.ok ? 'ok  ' : 'DOWN'}  ${p.name.padEnd(w)}  ${p.state.padEnd(11)} ${p.pid ? `pid ${p.pid}`.padEnd(10) : ''.padEnd(10)} ${p.detail}`,
+        `${p.state === 'OFF' ? 'off ' : p.ok ? 'ok  ' : 'DOWN'}  ${p.name.padEnd(w)}  ${p.state.padEnd(11)} ${p.pid ? `pid ${p.pid}`.padEnd(10) : ''.padEnd(10)} ${p.detail}`,
     )
     .join('\n');
 }

@@ -25,23 +25,7 @@ async function createTopicWith(
   topic: string,
   configEntries: Array<{ name: string; value: string }>,
 ): Promise<void> {
-  const admin = kafkaClient().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: 3,
-          replicationFactor: 3,
-          configEntries: [{ name: 'min.insync.replicas', value: '2' }, ...configEntries],
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopic(topic, 3, [{ name: 'min.insync.replicas', value: '2' }, ...configEntries]);
 }
 
 interface Harness {

@@ -99,6 +99,18 @@ describe('local stack', () => {
     await stack.supervisor.stop(victim);
     try {
       expect((await stack.supervisor.states()).get(victim)?.state).not.toBe('RUNNING');
+      // The scenario is a cluster running on two of three brokers: wait until the controller has
+      // fenced the dead one (its session times out after 9 s) and moved leadership away.
+      const admin = kafkaClient().admin();
+      await admin.connect();
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const cluster = await admin.describeCluster().catch(() => undefined);
+        if (cluster && !cluster.brokers.some((b) => b.nodeId === 2)) break;
+        if (Date.now() > deadline) throw new Error('the controller never fenced the killed broker');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await admin.disconnect();
       const kafka = kafkaClient();
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();

@@ -24,22 +24,39 @@ export function kafkaClient(clientId = uniqueName('it')): Kafka {
   });
 }
 
-/** A fresh topic with the pipeline's durability settings: replication 3, min ISR 2. */
-export async function createTopic(topic: string, partitions = 3): Promise<void> {
+/**
+ * A fresh topic with the pipeline's durability settings: replication 3, min ISR 2. Waits for
+ * leaders itself: kafkajs' waitForLeaders gives up with UNKNOWN_TOPIC_OR_PARTITION when a broker's
+ * metadata lags the controller's by a moment, which is normal in KRaft.
+ */
+export async function createTopic(
+  topic: string,
+  partitions = 3,
+  configEntries: Array<{ name: string; value: string }> = [{ name: 'min.insync.replicas', value: '2' }],
+  replicationFactor = 3,
+): Promise<void> {
   const admin = kafkaClient().admin();
   await admin.connect();
   try {
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         {
           topic,
           numPartitions: partitions,
-          replicationFactor: 3,
-          configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+          replicationFactor,
+          configEntries,
         },
       ],
     });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+      const parts = meta?.topics[0]?.partitions ?? [];
+      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 60 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   } finally {
     await admin.disconnect();
   }

@@ -8,6 +8,10 @@ import { stackCommand } from './cli/stack.js';
 import { decodeCommand } from './cli/decode.js';
 import { adapterCommand } from './cli/adapter.js';
 import { simulateCommand } from './cli/simulate.js';
+import { processCommand } from './cli/process.js';
+import { sinkCommand } from './cli/sink.js';
+import { dbCommand } from './cli/db.js';
+import { queryCommand } from './cli/query.js';
 
 class UsageError extends Error {}
 
@@ -19,6 +23,10 @@ try {
     .command(decodeCommand)
     .command(adapterCommand)
     .command(simulateCommand)
+    .command(processCommand)
+    .command(sinkCommand)
+    .command(dbCommand)
+    .command(queryCommand)
     .demandCommand(1, 'name a command; --help lists them')
     .strict()
     .fail((msg, err) => {

@@ -12,13 +12,18 @@ export const stackCommand: CommandModule = {
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['up', 'down', 'status', 'logs'] as const, demandOption: true })
-      .positional('part', { type: 'string', describe: 'for logs: one part (e.g. kafka-1); default all' }),
+      .positional('part', { type: 'string', describe: 'for logs: one part (e.g. kafka-1); default all' })
+      .option('pipeline', {
+        type: 'boolean',
+        default: false,
+        describe: 'with up: also run the adapter, sink and processor under the supervisor',
+      }),
   handler: async (argv) => {
     const stack = new LocalStack(loadStackConfig());
     const action = String(argv.action);
     if (action === 'up') {
       const started = Date.now();
-      const parts = await stack.up();
+      const parts = await stack.up({ withPipeline: Boolean(argv.pipeline) });
       console.log(formatStatus(parts));
       console.log(
         `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${stack.config.stateDir}`,

@@ -128,7 +128,6 @@ export class GenericDevice {
   readonly deviceId: string;
   private readonly kind: MeasurementKind;
   private readonly rng: Prng;
-  private sequence = 0;
   private battery: number;
   private readonly drainPerReading: number;
   private readonly rssiBase: number;
@@ -209,7 +208,9 @@ export class GenericDevice {
   }
 
   sample(tMs: number): GenericUnit | DropoutUnit {
-    const sequence = this.sequence++;
+    // The counter is the reading's time (ms): strictly increasing per device and never reused,
+    // so a restarted simulator cannot mint ids the sink would take for replays of older readings.
+    const sequence = tMs;
     this.battery = Math.max(0, this.battery - this.drainPerReading);
     const signal = Math.round(this.rssiBase + 2 * this.rng.normal());
     let value = this.measure(tMs);

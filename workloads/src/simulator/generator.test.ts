@@ -80,9 +80,10 @@ describe('ReadingGenerator timing and identity', () => {
     }
   });
 
-  it('names generic devices sim-NNNN_<measurement> with per-device sequences from 0', () => {
+  it('names generic devices sim-NNNN_<measurement>; the sequence is the reading time, never reused', () => {
     const first = generic(units).filter((u) => u.reading.device_id === 'sim-0001_temperature');
-    expect(first.map((u) => u.reading.sequence)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(first).toHaveLength(50);
+    expect(first.map((u) => u.reading.sequence)).toEqual(first.map((u) => u.reading.timestamp_ms));
     expect(generic(units).map((u) => u.reading.device_id)).toContain('sim-0005_light');
     expect(generic(units).map((u) => u.reading.device_id)).toContain('sim-0009_motion');
     const r = first[0]!.reading;
@@ -279,7 +280,8 @@ describe('anomalies', () => {
     }
     let checkedSpikes = 0;
     for (const list of byDevice.values()) {
-      list.forEach((r, i) => expect(r.seq).toBe(i)); // dropouts keep their sequence number
+      // Dropouts keep their slot: sequences (reading times) stay one interval apart.
+      list.forEach((r, i) => i > 0 && expect(r.seq - list[i - 1]!.seq).toBe(opts.intervalSec * 1000));
       for (let i = 1; i < list.length - 1; i++) {
         const r = list[i]!;
         const prev = list

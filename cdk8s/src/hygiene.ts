@@ -1,0 +1,210 @@
+/**
+ * Checks over synthesized objects, used by the tests and usable by anyone reviewing output:
+ * workload hygiene (probes, requests and limits, pinned images, non-root, read-only root
+ * filesystem, PodDisruptionBudgets in production), references between objects, and the memory
+ * the platform requests. Pure.
+ */
+import { isPinnedImage } from './images.js';
+import type { ManifestObject } from './platform.js';
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
+
+interface Container {
+  name: string;
+  image?: string;
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+  };
+  env?: Array<{ valueFrom?: { secretKeyRef?: { name: string }; configMapKeyRef?: { name: string } } }>;
+  envFrom?: Array<{ secretRef?: { name: string }; configMapRef?: { name: string } }>;
+}
+
+interface PodSpec {
+  containers?: Container[];
+  initContainers?: Container[];
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  volumes?: Array<{ secret?: { secretName: string }; configMap?: { name: string } }>;
+  serviceAccountName?: string;
+  affinity?: unknown;
+}
+
+function podSpecOf(o: ManifestObject): PodSpec | undefined {
+  const spec = o['spec'] as
+    { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } | undefined;
+  return o.kind === 'CronJob' ? spec?.jobTemplate?.spec?.template?.spec : spec?.template?.spec;
+}
+
+export function workloads(objects: readonly ManifestObject[]): ManifestObject[] {
+  return objects.filter((o) => WORKLOAD_KINDS.has(o.kind));
+}
+
+/** Problems with the workloads' hygiene, one line each; empty when all is well. */
+export function workloadProblems(objects: readonly ManifestObject[], production: boolean): string[] {
+  const problems: string[] = [];
+  const pdbSelectors = objects
+    .filter((o) => o.kind === 'PodDisruptionBudget')
+    .map((o) => JSON.stringify((o['spec'] as { selector?: unknown }).selector));
+  for (const w of workloads(objects)) {
+    const id = `${w.kind}/${w.metadata.name}`;
+    const pod = podSpecOf(w);
+    if (!pod) {
+      problems.push(`${id}: no pod template`);
+      continue;
+    }
+    const podNonRoot = pod.securityContext?.runAsNonRoot === true;
+    if (pod.securityContext?.runAsUser === 0) problems.push(`${id}: pod runs as uid 0`);
+    for (const [list, c] of [
+      ...(pod.initContainers ?? []).map((c) => ['init', c] as const),
+      ...(pod.containers ?? []).map((c) => ['main', c] as const),
+    ]) {
+      const cid = `${id} container ${c.name}`;
+      if (!c.image || !isPinnedImage(c.image))
+        problems.push(`${cid}: image '${c.image ?? ''}' is not pinned`);
+      if (list === 'main' && !c.livenessProbe) problems.push(`${cid}: no livenessProbe`);
+      if (list === 'main' && !c.readinessProbe) problems.push(`${cid}: no readinessProbe`);
+      for (const r of ['cpu', 'memory']) {
+        if (!c.resources?.requests?.[r]) problems.push(`${cid}: no ${r} request`);
+      }
+      if (!c.resources?.limits?.['memory']) problems.push(`${cid}: no memory limit`);
+      const sc = c.securityContext;
+      if (!(podNonRoot || sc?.runAsNonRoot === true)) problems.push(`${cid}: not runAsNonRoot`);
+      if (sc?.readOnlyRootFilesystem !== true) problems.push(`${cid}: root filesystem is writable`);
+      if (sc?.allowPrivilegeEscalation !== false) problems.push(`${cid}: allowPrivilegeEscalation not false`);
+    }
+    const replicas = (w['spec'] as { replicas?: number }).replicas ?? 1;
+    if (production && replicas > 1) {
+      const selector = JSON.stringify((w['spec'] as { selector?: unknown }).selector);
+      if (!pdbSelectors.includes(selector))
+        problems.push(`${id}: ${replicas} replicas but no PodDisruptionBudget`);
+      if (!pod.affinity) problems.push(`${id}: ${replicas} replicas but no anti-affinity`);
+    }
+  }
+  return problems;
+}
+
+/** Secrets, ConfigMaps, ServiceAccounts and Services that objects refer to but the output lacks. */
+export function danglingReferences(objects: readonly ManifestObject[]): string[] {
+  const have = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+  const missing: string[] = [];
+  const need = (from: string, kind: string, name: string | undefined) => {
+    if (name !== undefined && !have.has(`${kind}/${name}`)) missing.push(`${from} -> ${kind}/${name}`);
+  };
+  for (const w of workloads(objects)) {
+    const id = `${w.kind}/${w.metadata.name}`;
+    const pod = podSpecOf(w) ?? {};
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      for (const e of c.env ?? []) {
+        need(id, 'Secret', e.valueFrom?.secretKeyRef?.name);
+        need(id, 'ConfigMap', e.valueFrom?.configMapKeyRef?.name);
+      }
+      for (const e of c.envFrom ?? []) {
+        need(id, 'Secret', e.secretRef?.name);
+        need(id, 'ConfigMap', e.configMapRef?.name);
+      }
+    }
+    for (const v of pod.volumes ?? []) {
+      need(id, 'Secret', v.secret?.secretName);
+      need(id, 'ConfigMap', v.configMap?.name);
+    }
+    need(id, 'ServiceAccount', pod.serviceAccountName);
+    if (w.kind === 'StatefulSet') need(id, 'Service', (w['spec'] as { serviceName?: string }).serviceName);
+  }
+  for (const o of objects) {
+    const id = `${o.kind}/${o.metadata.name}`;
+    if (o.kind === 'Kafka') {
+      const cm = (
+        o['spec'] as { kafka?: { metricsConfig?: { valueFrom?: { configMapKeyRef?: { name: string } } } } }
+      ).kafka?.metricsConfig?.valueFrom?.configMapKeyRef?.name;
+      need(id, 'ConfigMap', cm);
+    }
+    if (o.kind === 'IoTPipeline') {
+      const spec = o['spec'] as {
+        sink?: { databaseSecret?: { name: string } };
+        mqtt?: { credentialsSecret?: { name: string } };
+        kafka?: { cluster?: string };
+      };
+      need(id, 'Secret', spec.sink?.databaseSecret?.name);
+      need(id, 'Secret', spec.mqtt?.credentialsSecret?.name);
+      need(id, 'Kafka', spec.kafka?.cluster);
+    }
+    if (o.kind === 'AlertmanagerConfig') {
+      const receivers = (
+        o['spec'] as { receivers?: Array<{ emailConfigs?: Array<{ authPassword?: { name: string } }> }> }
+      ).receivers;
+      for (const r of receivers ?? [])
+        for (const e of r.emailConfigs ?? []) need(id, 'Secret', e.authPassword?.name);
+    }
+    if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
+      const ref = o['roleRef'] as { kind: string; name: string };
+      need(id, ref.kind, ref.name);
+    }
+    if (
+      (o.kind === 'KafkaTopic' || o.kind === 'KafkaNodePool') &&
+      o.metadata.labels?.['strimzi.io/cluster']
+    ) {
+      need(id, 'Kafka', o.metadata.labels['strimzi.io/cluster']);
+    }
+  }
+  return missing;
+}
+
+/** Kubernetes memory quantity -> MiB. */
+export function mebibytes(quantity: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
+  if (!m) throw new Error(`not a memory quantity: ${quantity}`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? '';
+  const factor: Record<string, number> = {
+    '': 1 / 2 ** 20,
+    Ki: 1 / 1024,
+    Mi: 1,
+    Gi: 1024,
+    Ti: 1024 * 1024,
+    k: 1000 / 2 ** 20,
+    M: 1e6 / 2 ** 20,
+    G: 1e9 / 2 ** 20,
+    T: 1e12 / 2 ** 20,
+  };
+  return n * factor[unit]!;
+}
+
+/**
+ * The memory the platform requests, per part and in total (MiB): workloads (containers, or the
+ * largest init container if larger, times replicas), Kafka's node pools (times replicas) and
+ * Strimzi's topic operator. The workloads the operator creates for IoTPipelines are not in it.
+ */
+export function memoryRequests(objects: readonly ManifestObject[]): {
+  total: number;
+  parts: Record<string, number>;
+} {
+  const parts: Record<string, number> = {};
+  const req = (c: { resources?: { requests?: Record<string, unknown> } } | undefined): number => {
+    const v = c?.resources?.requests?.['memory'];
+    return typeof v === 'string' ? mebibytes(v) : 0;
+  };
+  for (const w of workloads(objects)) {
+    const pod = podSpecOf(w) ?? {};
+    const main = (pod.containers ?? []).reduce((s, c) => s + req(c), 0);
+    const init = Math.max(0, ...(pod.initContainers ?? []).map(req));
+    parts[`${w.kind}/${w.metadata.name}`] =
+      Math.max(main, init) * ((w['spec'] as { replicas?: number }).replicas ?? 1);
+  }
+  for (const o of objects) {
+    const spec = o['spec'] as Record<string, unknown> | undefined;
+    if (o.kind === 'KafkaNodePool') {
+      parts[`KafkaNodePool/${o.metadata.name}`] =
+        req(spec as never) * ((spec?.['replicas'] as number | undefined) ?? 0);
+    }
+    if (o.kind === 'Kafka') {
+      const topicOperator = (spec?.['entityOperator'] as { topicOperator?: never } | undefined)
+        ?.topicOperator;
+      parts[`Kafka/${o.metadata.name} topic operator`] = req(topicOperator);
+    }
+  }
+  return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };
+}

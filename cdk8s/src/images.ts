@@ -1,0 +1,25 @@
+/**
+ * Every image the platform runs, pinned by tag. Digests would pin harder, but they cannot be
+ * looked up or verified without a registry (this project builds offline), so the tags are the
+ * pin; `docker buildx imagetools inspect <image>` gives the digest to append as `@sha256:...`.
+ * Strimzi picks the Kafka image itself from its release (Strimzi is pinned to 1.2.0).
+ */
+export const IMAGES = {
+  registry: 'quay.io/apicurio/apicurio-registry:3.3.3',
+  timescaledb: 'timescale/timescaledb-ha:pg17.6-ts2.22.1',
+  postgresExporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
+  mosquitto: 'eclipse-mosquitto:2.0.22',
+  mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',
+  operator: 'ghcr.io/iotpipe/operator:0.1.0',
+  workloads: 'ghcr.io/iotpipe/workloads:0.1.0',
+} as const;
+
+/** True when an image reference names a tag other than `latest` or a digest. */
+export function isPinnedImage(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const lastSlash = image.lastIndexOf('/');
+  const colon = image.indexOf(':', lastSlash + 1);
+  if (colon < 0) return false;
+  const tag = image.slice(colon + 1);
+  return tag !== '' && tag !== 'latest';
+}

@@ -1,0 +1,54 @@
+/**
+ * `node cdk8s/dist/src/main.js synth [--profile kind|production] [--out DIR] [--namespace NS]`:
+ * writes dist/<profile>/*.yaml (both profiles by default);
+ * `node cdk8s/dist/src/main.js chart [--out DIR]`: writes the Helm chart (charts/iotpipe).
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeHelmChart } from './helm.js';
+import { CDK8S_DIR, REPO_ROOT } from './imports.js';
+import { readInputs, synthPlatform, toYaml } from './platform.js';
+import { isProfileName, PROFILE_NAMES, type ProfileName } from './profiles.js';
+
+async function synth(
+  profiles: readonly ProfileName[],
+  outRoot: string,
+  namespace: string | undefined,
+): Promise<void> {
+  const inputs = readInputs();
+  for (const name of profiles) {
+    const dir = join(outRoot, name);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const f of synthPlatform({ profile: name, namespace, inputs })) {
+      await writeFile(join(dir, f.file), toYaml(f.objects));
+    }
+    console.log(`synthesized ${name} into ${dir}`);
+  }
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { profile: { type: 'string' }, out: { type: 'string' }, namespace: { type: 'string' } },
+});
+const command = positionals[0] ?? 'synth';
+if (command === 'synth') {
+  const wanted = values.profile;
+  if (wanted !== undefined && !isProfileName(wanted)) {
+    console.error(`--profile must be one of ${PROFILE_NAMES.join(', ')}, not '${wanted}'`);
+    process.exit(2);
+  }
+  await synth(
+    wanted === undefined ? PROFILE_NAMES : [wanted],
+    values.out ?? join(CDK8S_DIR, 'dist'),
+    values.namespace,
+  );
+} else if (command === 'chart') {
+  const out = values.out ?? join(REPO_ROOT, 'charts', 'iotpipe');
+  await writeHelmChart(out, readInputs());
+  console.log(`wrote the Helm chart into ${out}`);
+} else {
+  console.error(`unknown command '${command}' (synth | chart)`);
+  process.exit(2);
+}

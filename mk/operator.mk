@@ -1,0 +1,16 @@
+# The IoTPipeline operator (operator/): CRD generation and its tests against the local control
+# plane (`make cluster-up`) and the local stack's registry, Kafka, PostgreSQL and Mosquitto
+# (`make stack-up`). Included by the Makefile.
+.PHONY: operator-crd test-operator operator-bench
+
+operator-crd: ## regenerate operator/crd/iotpipelines.iotpipe.io.yaml from operator/src/crd
+	@npx tsc -b operator && node operator/dist/crd/generate.js
+
+test-operator: ## operator tests: unit, then tests/operator on the local control plane + stack
+	@npx tsc -b
+	@npx vitest run --project unit operator/src
+	@npx vitest run --project operator
+
+operator-bench: ## reconcile figures: one pipeline, then 100 at once (prints, asserts nothing)
+	@npx tsc -b
+	@npx tsx tests/operator/bench.ts 100 4

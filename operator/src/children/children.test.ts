@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { defaultedSpec, type IoTPipeline } from '../crd/iotpipeline.js';
+import {
+  deployment,
+  desiredChildren,
+  desiredReplicas,
+  kafkaTopics,
+  removedStages,
+  stagesOf,
+} from './desired.js';
+import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, resolveNames } from './names.js';
+import { workloadProcess } from './workload.js';
+
+function pipeline(spec: Record<string, unknown> = {}): IoTPipeline {
+  return {
+    apiVersion: 'iotpipe.io/v1alpha1',
+    kind: 'IoTPipeline',
+    metadata: { name: 'p1', namespace: 'ns1', uid: 'uid-1', generation: 1 },
+    spec: defaultedSpec({
+      kafka: { topic: 'readings' },
+      sink: { databaseSecret: { name: 'db', key: 'uri' } },
+      ...spec,
+    }),
+  };
+}
+
+type Container = {
+  env: Array<{ name: string; value?: string }>;
+  image: string;
+  command: string[];
+  args: string[];
+};
+function containerOf(obj: { spec: Record<string, unknown> }): Container {
+  const template = obj.spec.template as { spec: { containers: Container[] } };
+  return template.spec.containers[0]!;
+}
+function envOf(c: Container): Record<string, string | undefined> {
+  return Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+}
+
+describe('children of an IoTPipeline', () => {
+  it('are two KafkaTopics, a Deployment per stage, a Service, a ServiceMonitor and a PrometheusRule, all owned', () => {
+    const children = desiredChildren(pipeline());
+    expect(children.map((c) => `${c.kind}/${c.metadata.name}`)).toEqual([
+      'KafkaTopic/p1-topic',
+      'KafkaTopic/p1-dlq',
+      'Deployment/p1-adapter',
+      'Deployment/p1-sink',
+      'Deployment/p1-processor',
+      'Service/p1-metrics',
+      'ServiceMonitor/p1',
+      'PrometheusRule/p1',
+    ]);
+    for (const c of children) {
+      expect(c.metadata.namespace).toBe('ns1');
+      expect(c.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'IoTPipeline', name: 'p1', uid: 'uid-1', controller: true }),
+      ]);
+      expect(c.metadata.labels['app.kubernetes.io/managed-by']).toBe(FIELD_MANAGER);
+    }
+  });
+
+  it('KafkaTopics carry the Strimzi cluster label and the spec values', () => {
+    const [topic, dlq] = kafkaTopics(
+      pipeline({
+        kafka: {
+          topic: 'readings',
+          partitions: 12,
+          replicas: 3,
+          minInSyncReplicas: 2,
+          retentionMs: 1000,
+          cluster: 'kc',
+        },
+      }),
+    );
+    expect(topic!.metadata.labels['strimzi.io/cluster']).toBe('kc');
+    expect(topic!.spec).toEqual({
+      topicName: 'readings',
+      partitions: 12,
+      replicas: 3,
+      config: { 'min.insync.replicas': 2, 'retention.ms': 1000 },
+    });
+    expect(dlq!.spec).toMatchObject({ topicName: 'readings-dlq', partitions: 1 });
+  });
+
+  it('the simulator Deployment exists only with spec.simulator; the processor only when enabled', () => {
+    expect(stagesOf(pipeline({ simulator: {} }))).toEqual(['adapter', 'sink', 'processor', 'simulator']);
+    const without = pipeline({ processor: { enabled: false } });
+    expect(stagesOf(without)).toEqual(['adapter', 'sink']);
+    expect(removedStages(without)).toEqual(['processor', 'simulator']);
+    expect(
+      desiredReplicas(
+        pipeline({
+          adapter: { replicas: 2 },
+          sink: { databaseSecret: { name: 'db', key: 'uri' }, replicas: 3 },
+        }),
+      ),
+    ).toBe(6);
+  });
+
+  it('each Deployment runs `node workloads/dist/cli.js <stage>` with env from the spec, secrets by reference', () => {
+    const p = pipeline({ mqtt: { credentialsSecret: { name: 'mqtt' }, topicFilters: ['a/#'] } });
+    const c = containerOf(deployment('adapter', p));
+    expect([...c.command, ...c.args]).toEqual(['node', 'workloads/dist/cli.js', 'adapter']);
+    const env = envOf(c);
+    expect(env).toMatchObject({
+      KAFKA_TOPIC: 'readings',
+      KAFKA_DLQ_TOPIC: 'readings-dlq',
+      KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9092',
+      ADAPTER_SUBSCRIPTIONS: 'a/#',
+      ADAPTER_SHARED_GROUP: 'ns1.p1',
+      ADAPTER_MQTT_CLIENT_ID: '$(POD_NAME)',
+    });
+    expect(c.env.find((e) => e.name === 'MQTT_PASSWORD')).toEqual({
+      name: 'MQTT_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'mqtt', key: 'password' } },
+    });
+    const sink = containerOf(deployment('sink', p));
+    expect(sink.env.find((e) => e.name === 'DATABASE_URL')).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'db', key: 'uri' } },
+    });
+    expect(envOf(sink)).toMatchObject({
+      DATA_SINK_BATCH_SIZE: '1000',
+      DATA_SINK_COMMIT_INTERVAL: '5',
+      SINK_GROUP_ID: 'ns1.p1-sink',
+    });
+    // POD_NAME comes first: Kubernetes expands $(POD_NAME) only from variables defined before.
+    expect(c.env[0]!.name).toBe('POD_NAME');
+  });
+
+  it('the Deployment is built from workloadProcess, the one function the end-to-end test runs', () => {
+    const p = pipeline();
+    for (const stage of stagesOf(p)) {
+      const c = containerOf(deployment(stage, p));
+      const process = workloadProcess(stage, p);
+      expect([...c.command, ...c.args]).toEqual(process.command);
+      expect(c.env).toEqual(process.env);
+    }
+  });
+
+  it('a spec change rolls exactly the Deployments whose container changed (pod-template config hash)', () => {
+    const hash = (p: IoTPipeline, stage: 'adapter' | 'sink') => {
+      const template = deployment(stage, p).spec.template as {
+        metadata: { annotations: Record<string, string> };
+      };
+      return template.metadata.annotations[CONFIG_HASH_ANNOTATION];
+    };
+    const before = pipeline();
+    const after = pipeline({ sink: { databaseSecret: { name: 'db', key: 'uri' }, batchSize: 10 } });
+    expect(hash(after, 'sink')).not.toBe(hash(before, 'sink'));
+    expect(hash(after, 'adapter')).toBe(hash(before, 'adapter'));
+    expect(hash(pipeline(), 'sink')).toBe(hash(before, 'sink'));
+  });
+
+  it('resolves names that default from other fields', () => {
+    expect(
+      resolveNames(pipeline({ kafka: { topic: 'x', dlqTopic: 'y', bootstrapServers: 'k:1' } })),
+    ).toMatchObject({
+      topic: 'x',
+      dlqTopic: 'y',
+      subject: 'x-value',
+      bootstrapServers: 'k:1',
+    });
+  });
+});

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { API_VERSION, KIND, type IoTPipeline } from '../crd/iotpipeline.js';
+
+/** The field manager of every write the operator makes (server-side apply, status). */
+export const FIELD_MANAGER = 'iotpipe-operator';
+export const FINALIZER = 'iotpipe.io/finalizer';
+export const PIPELINE_LABEL = 'iotpipe.io/pipeline';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'iotpipe-operator';
+export const CONFIG_HASH_ANNOTATION = 'iotpipe.io/config-hash';
+/** Put on KafkaTopics that outlived their IoTPipeline (deletionPolicy Retain). */
+export const RETAINED_FROM_ANNOTATION = 'iotpipe.io/retained-from';
+
+export const STAGES = ['adapter', 'sink', 'processor', 'simulator'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Ports of each stage's /metrics, /healthz, /readyz (DESIGN.md: 8001 processor, 8002 adapter, 8003 sink). */
+export const METRICS_PORTS: Record<Exclude<Stage, 'simulator'>, number> = {
+  processor: 8001,
+  adapter: 8002,
+  sink: 8003,
+};
+
+export function childName(pipeline: IoTPipeline, suffix: Stage | 'topic' | 'dlq' | 'metrics'): string {
+  return `${pipeline.metadata.name}-${suffix}`;
+}
+
+export function pipelineLabels(pipeline: IoTPipeline): Record<string, string> {
+  return {
+    'app.kubernetes.io/part-of': 'iotpipe',
+    'app.kubernetes.io/instance': pipeline.metadata.name,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
+    [PIPELINE_LABEL]: pipeline.metadata.name,
+  };
+}
+
+export function ownerReference(pipeline: IoTPipeline) {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: pipeline.metadata.name,
+    uid: pipeline.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** What the spec leaves to defaults that depend on other fields (CRD defaults are constants). */
+export interface ResolvedNames {
+  topic: string;
+  dlqTopic: string;
+  subject: string;
+  bootstrapServers: string;
+  sinkGroup: string;
+  processorGroup: string;
+  sharedSubscriptionGroup: string;
+}
+
+export function resolveNames(pipeline: IoTPipeline): ResolvedNames {
+  const { spec, metadata } = pipeline;
+  return {
+    topic: spec.kafka.topic,
+    dlqTopic: spec.kafka.dlqTopic ?? `${spec.kafka.topic}-dlq`,
+    subject: spec.schema.subject ?? `${spec.kafka.topic}-value`,
+    bootstrapServers: spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:9092`,
+    sinkGroup: spec.sink.consumerGroup ?? `${metadata.namespace}.${metadata.name}-sink`,
+    processorGroup: `${metadata.namespace}.${metadata.name}-processor`,
+    sharedSubscriptionGroup: spec.mqtt.sharedSubscriptionGroup ?? `${metadata.namespace}.${metadata.name}`,
+  };
+}
+
+/** Stable hash of a JSON value (object keys sorted), short enough for an annotation. */
+export function stableHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

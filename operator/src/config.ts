@@ -1,0 +1,152 @@
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A bad setting: names the field and the env variable it came from. */
+export class ConfigError extends Error {
+  constructor(
+    readonly field: string,
+    readonly envVar: string,
+    problem: string,
+  ) {
+    super(`${field} (${envVar}): ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LeaderElectionConfig {
+  readonly leaseName: string;
+  readonly leaseNamespace: string;
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  /** A leader that could not renew for this long stops acting. */
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+}
+
+export interface OperatorConfig {
+  readonly metricsPort: number;
+  readonly metricsHost: string;
+  /** '' watches every namespace. */
+  readonly watchNamespace: string;
+  /** Where the operator registers schemas (the workloads use spec.schema.registryUrl). */
+  readonly schemaRegistryUrl: string;
+  readonly schemaFile: string;
+  readonly workers: number;
+  readonly resyncMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** How often a pipeline that is not Ready yet is looked at again without any event. */
+  readonly notReadyRequeueMs: number;
+  readonly leaderElection: LeaderElectionConfig;
+}
+
+/** workloads/src/schema/sensor_reading.avsc, found from this file in the repo (and the image). */
+const DEFAULT_SCHEMA_FILE = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../workloads/src/schema/sensor_reading.avsc',
+);
+
+class Reader {
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  string(field: string, envVar: string, fallback: string): string {
+    const raw = this.env[envVar];
+    return raw === undefined || raw === '' ? fallback : raw;
+  }
+
+  int(field: string, envVar: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(field, envVar, `'${raw}' is not an integer in ${min}..${max}`);
+    }
+    return n;
+  }
+
+  seconds(field: string, envVar: string, fallbackSec: number, minSec: number, maxSec: number): number {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallbackSec * 1000;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < minSec || n > maxSec) {
+      throw new ConfigError(field, envVar, `'${raw}' is not a number of seconds in ${minSec}..${maxSec}`);
+    }
+    return Math.round(n * 1000);
+  }
+}
+
+/** Reads and validates the operator's settings; touches no network. */
+export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const r = new Reader(env);
+  const schemaRegistryUrl = r.string(
+    'schemaRegistryUrl',
+    'SCHEMA_REGISTRY_URL',
+    'http://127.0.0.1:8081/apis/ccompat/v7',
+  );
+  let parsed: URL;
+  try {
+    parsed = new URL(schemaRegistryUrl);
+  } catch {
+    throw new ConfigError('schemaRegistryUrl', 'SCHEMA_REGISTRY_URL', `'${schemaRegistryUrl}' is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(
+      'schemaRegistryUrl',
+      'SCHEMA_REGISTRY_URL',
+      `'${schemaRegistryUrl}' is not http(s)`,
+    );
+  }
+  const watchNamespace = r.string('watchNamespace', 'OPERATOR_WATCH_NAMESPACE', '');
+  const podNamespace = r.string('leaseNamespace', 'POD_NAMESPACE', 'default');
+  const leaseDurationMs = r.seconds('leaseDuration', 'OPERATOR_LEASE_DURATION_SECONDS', 15, 1, 3600);
+  const renewDeadlineMs = r.seconds('renewDeadline', 'OPERATOR_RENEW_DEADLINE_SECONDS', 10, 0.5, 3600);
+  const retryPeriodMs = r.seconds('retryPeriod', 'OPERATOR_RETRY_PERIOD_SECONDS', 2, 0.1, 600);
+  if (renewDeadlineMs >= leaseDurationMs) {
+    throw new ConfigError(
+      'renewDeadline',
+      'OPERATOR_RENEW_DEADLINE_SECONDS',
+      'must be less than OPERATOR_LEASE_DURATION_SECONDS, or two leaders could overlap',
+    );
+  }
+  if (retryPeriodMs >= renewDeadlineMs) {
+    throw new ConfigError(
+      'retryPeriod',
+      'OPERATOR_RETRY_PERIOD_SECONDS',
+      'must be less than the renew deadline',
+    );
+  }
+  const backoffBaseMs = r.int('backoffBase', 'OPERATOR_BACKOFF_BASE_MS', 500, 1, 600_000);
+  const backoffMaxMs = r.int('backoffMax', 'OPERATOR_BACKOFF_MAX_MS', 300_000, 1, 86_400_000);
+  if (backoffMaxMs < backoffBaseMs) {
+    throw new ConfigError(
+      'backoffMax',
+      'OPERATOR_BACKOFF_MAX_MS',
+      'must be at least OPERATOR_BACKOFF_BASE_MS',
+    );
+  }
+  return {
+    metricsPort: r.int('metricsPort', 'OPERATOR_METRICS_PORT', 8080, 0, 65_535),
+    metricsHost: r.string('metricsHost', 'OPERATOR_METRICS_HOST', '0.0.0.0'),
+    watchNamespace,
+    schemaRegistryUrl,
+    schemaFile: r.string('schemaFile', 'OPERATOR_SCHEMA_FILE', DEFAULT_SCHEMA_FILE),
+    workers: r.int('workers', 'OPERATOR_WORKERS', 4, 1, 64),
+    resyncMs: r.seconds('resync', 'OPERATOR_RESYNC_SECONDS', 300, 1, 86_400),
+    backoffBaseMs,
+    backoffMaxMs,
+    notReadyRequeueMs: r.seconds('notReadyRequeue', 'OPERATOR_NOT_READY_REQUEUE_SECONDS', 30, 0.1, 86_400),
+    leaderElection: {
+      leaseName: r.string('leaseName', 'OPERATOR_LEASE_NAME', 'iotpipe-operator'),
+      leaseNamespace: r.string('leaseNamespace', 'OPERATOR_LEASE_NAMESPACE', podNamespace),
+      identity: r.string(
+        'identity',
+        'OPERATOR_IDENTITY',
+        r.string('identity', 'POD_NAME', `${hostname()}-${process.pid}`),
+      ),
+      leaseDurationMs,
+      renewDeadlineMs,
+      retryPeriodMs,
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { createServer, Socket, type Server } from 'node:net';
+import { join } from 'node:path';
+import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import postgres from 'postgres';
+import { loadSchemaText, type SensorReading } from '../../workloads/src/schema/index.js';
+import { stackConfig, uniqueName, stackEndpoints } from '../support/stack.js';
+
+/** Helpers for the sink and db suites: a database per suite, readings, a cuttable TCP proxy. */
+
+const superuser = () =>
+  postgres({
+    host: join(stackConfig.stateDir, 'postgres', 'run'),
+    port: stackConfig.postgres.port,
+    user: 'postgres',
+    database: 'postgres',
+    max: 1,
+    onnotice: () => {},
+  });
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** A URL to the same database through another host:port (the proxy). */
+  urlVia(port: number): string;
+  sql: postgres.Sql;
+  drop(): Promise<void>;
+}
+
+/** CREATE DATABASE via the superuser socket, owned by the pipeline's user (as iot_data is). */
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const name = uniqueName(prefix).replace(/-/g, '_');
+  const admin = superuser();
+  try {
+    await admin.unsafe(`create database ${name} owner ${stackConfig.postgres.user}`);
+  } finally {
+    await admin.end();
+  }
+  const p = stackConfig.postgres;
+  const urlVia = (port: number) => `postgres://${p.user}:${p.password}@127.0.0.1:${port}/${name}`;
+  const url = urlVia(p.port);
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  return {
+    name,
+    url,
+    urlVia,
+    sql,
+    async drop() {
+      await sql.end({ timeout: 5 });
+      const a = superuser();
+      try {
+        await a.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+/** Simulated-sensor readings spread over the last `spanMs`, with exact-but-awkward doubles. */
+export function makeReadings(
+  count: number,
+  devices: number,
+  spanMs: number,
+  now = Date.now(),
+): SensorReading[] {
+  const out: SensorReading[] = [];
+  const perDevice = Math.ceil(count / devices);
+  for (let i = 0; i < count; i++) {
+    const d = i % devices;
+    const seq = Math.floor(i / devices);
+    const deviceId = `sim-${String(d).padStart(4, '0')}_${d % 2 === 0 ? 'temperature' : 'humidity'}`;
+    const timestamp = new Date(now - spanMs + Math.floor((seq * spanMs) / perDevice));
+    out.push({
+      reading_id: `${deviceId}#${seq}`,
+      device_id: deviceId,
+      device_type: d % 2 === 0 ? 'temperature_sensor' : 'humidity_sensor',
+      timestamp,
+      value: (i % 7 === 0 ? 0.1 + 0.2 : 20 + Math.sin(i) * 5) + seq * 1e-9,
+      unit: d % 2 === 0 ? '°C' : '%',
+      location:
+        d % 3 === 0
+          ? { latitude: 60.17, longitude: 24.94, building: 'HQ', floor: 2, zone: 'lab\ttab' }
+          : null,
+      battery_level: d % 5 === 0 ? null : 100 - seq * 0.01,
+      signal_strength: -60 - (i % 30),
+      firmware_version: 'sim-1.0',
+      is_anomaly: i % 97 === 0,
+      metadata: i % 11 === 0 ? { note: 'line\nbreak "quoted" \\ back' } : null,
+      gateway_id: null,
+      measurement_sequence: seq,
+      source: 'SIMULATOR',
+      time_source: 'DEVICE',
+    });
+  }
+  return out;
+}
+
+/** Our own producer-side encoding through the registry (not the adapter's code). */
+export class ReadingEncoder {
+  private readonly registry = new SchemaRegistry({ host: stackEndpoints.registryUrl });
+  private id?: number;
+
+  constructor(private readonly topic: string) {}
+
+  async encode(r: SensorReading): Promise<Buffer> {
+    this.id ??= (
+      await this.registry.register(
+        { type: SchemaType.AVRO, schema: loadSchemaText('sensor_reading') },
+        { subject: `${this.topic}-value`, compatibility: COMPATIBILITY.BACKWARD },
+      )
+    ).id;
+    return this.registry.encode(this.id, { ...r, timestamp: r.timestamp.getTime() });
+  }
+}
+
+/**
+ * A TCP proxy to PostgreSQL the test can cut: close() refuses new connections and kills open
+ * ones, as a database outage looks to the sink, without touching the shared PostgreSQL.
+ */
+export class CuttableProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = new Socket();
+      this.sockets.add(client).add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      upstream.connect(this.targetPort, '127.0.0.1', () => {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') this.port = addr.port;
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until check() is truthy or the deadline passes (then throws with the last value). */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T>,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await sleep(everyMs);
+  }
+}

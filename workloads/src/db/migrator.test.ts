@@ -1,0 +1,87 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR, MigrationError, planMigrations } from './migrator.js';
+import { classifyPgError } from './errors.js';
+
+describe('planMigrations', () => {
+  const files = ['0001_readings.native.sql', '0001_readings.timescale.sql', '0002_views.sql', 'README.md'];
+
+  it('picks the flavour file where a version has two, the common file otherwise', () => {
+    expect(planMigrations(files, 'native').map((m) => m.file)).toEqual([
+      '0001_readings.native.sql',
+      '0002_views.sql',
+    ]);
+    expect(planMigrations(files, 'timescale').map((m) => m.file)).toEqual([
+      '0001_readings.timescale.sql',
+      '0002_views.sql',
+    ]);
+  });
+
+  it.each([
+    [['0001_a.sql', '0003_b.sql'], /versions must be 1, 2, 3/],
+    [['0001_a.native.sql'], /needs both .native.sql and .timescale.sql/],
+    [['0001_a.sql', '0001_a.native.sql', '0001_a.timescale.sql'], /both a common file and flavour files/],
+    [['0001_a.sql', '0001_b.native.sql'], /two names/],
+    [['1_a.sql'], /is not named NNNN_name/],
+  ])('rejects a malformed set %j', (set, message) => {
+    expect(() => planMigrations(set, 'native')).toThrow(MigrationError);
+    expect(() => planMigrations(set, 'native')).toThrow(message);
+  });
+
+  it('the shipped migrations form a valid plan for both flavours, each opening a fresh object set', () => {
+    const shipped = readdirSync(MIGRATIONS_DIR);
+    const native = planMigrations(shipped, 'native');
+    const timescale = planMigrations(shipped, 'timescale');
+    expect(native.length).toBe(timescale.length);
+    expect(native.length).toBeGreaterThanOrEqual(4);
+    // Both flavours create the objects the README's queries and the sink use.
+    for (const plan of [native, timescale]) {
+      const sql = plan.map((m) => readFileSync(join(MIGRATIONS_DIR, m.file), 'utf8')).join('\n');
+      for (const name of [
+        'sensor_readings',
+        'sensor_readings_archive',
+        'sensor_readings_hourly',
+        'sensor_readings_daily',
+        'device_summary',
+        'recent_sensor_readings',
+        'anomalous_sensor_readings',
+        'iotpipe_maintain',
+        'iotpipe_refresh_aggregates',
+        'sensor_readings_natural_key',
+      ]) {
+        expect(sql, name).toMatch(new RegExp(`\\b${name}\\b`));
+      }
+    }
+  });
+});
+
+describe('classifyPgError', () => {
+  const pg = (code: string, severity = 'ERROR') => Object.assign(new Error('x'), { code, severity });
+  it.each([
+    ['23505', 'record'],
+    ['23514', 'record'],
+    ['22P02', 'record'],
+    ['22021', 'record'],
+    ['08006', 'transient'],
+    ['57P01', 'transient'],
+    ['40001', 'transient'],
+    ['40P01', 'transient'],
+    ['53300', 'transient'],
+    ['55P03', 'transient'],
+    ['42P01', 'fatal'],
+    ['42501', 'fatal'],
+  ])('SQLSTATE %s is %s', (code, kind) => {
+    expect(classifyPgError(pg(code))).toBe(kind);
+  });
+
+  it('socket and postgres.js connection errors are transient, a bare unknown error is fatal', () => {
+    expect(classifyPgError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
+      'transient',
+    );
+    expect(
+      classifyPgError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' })),
+    ).toBe('transient');
+    expect(classifyPgError(new Error('something odd'))).toBe('fatal');
+  });
+});

@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+
+/** Which schema branch a database gets: TimescaleDB where the extension exists, else native. */
+export type DbFlavor = 'timescale' | 'native';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly file: string;
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+/**
+ * The .sql files are read from the source tree (as the .avsc files are), so dist/ needs no copy:
+ * workloads/src/db/migrations, found from dist/db or src/db alike.
+ */
+export const MIGRATIONS_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'src',
+  'db',
+  'migrations',
+);
+
+const FILE_NAME = /^(\d{4})_([a-z0-9_]+?)(?:\.(native|timescale))?\.sql$/;
+
+/**
+ * The ordered migrations for one flavour from a directory listing. A version is either one
+ * common file (`0002_views.sql`) or one file per flavour (`0001_readings.native.sql` and
+ * `0001_readings.timescale.sql`). Pure; throws MigrationError on a malformed set.
+ */
+export function planMigrations(files: readonly string[], flavor: DbFlavor): Migration[] {
+  const byVersion = new Map<number, { name: string; common?: string; native?: string; timescale?: string }>();
+  for (const file of files) {
+    if (!file.endsWith('.sql')) continue;
+    const m = FILE_NAME.exec(file);
+    if (!m)
+      throw new MigrationError(`migration file '${file}' is not named NNNN_name[.native|.timescale].sql`);
+    const version = Number(m[1]);
+    const name = m[2]!;
+    const variant = (m[3] ?? 'common') as 'common' | DbFlavor;
+    const entry = byVersion.get(version) ?? { name };
+    if (entry.name !== name) {
+      throw new MigrationError(`migration ${m[1]} has two names: '${entry.name}' and '${name}'`);
+    }
+    if (entry[variant] !== undefined) throw new MigrationError(`migration ${m[1]} ${variant} is given twice`);
+    entry[variant] = file;
+    byVersion.set(version, entry);
+  }
+  const versions = [...byVersion.keys()].sort((a, b) => a - b);
+  return versions.map((version, i) => {
+    const e = byVersion.get(version)!;
+    if (version !== i + 1)
+      throw new MigrationError(`migration versions must be 1, 2, 3, ...: found ${version} at ${i + 1}`);
+    if (e.common !== undefined && (e.native !== undefined || e.timescale !== undefined)) {
+      throw new MigrationError(`migration ${version} has both a common file and flavour files`);
+    }
+    if (e.common === undefined && (e.native === undefined || e.timescale === undefined)) {
+      throw new MigrationError(
+        `migration ${version} needs both .native.sql and .timescale.sql (or one common file)`,
+      );
+    }
+    return { version, name: e.name, file: e.common ?? e[flavor]! };
+  });
+}
+
+export function checksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export interface MigrateResult {
+  flavor: DbFlavor;
+  applied: Migration[];
+  current: number;
+}
+
+/** Session advisory lock key: the same for every process migrating any iotpipe database. */
+const MIGRATION_LOCK_KEY = 0x10_7c_1e_01;
+
+/**
+ * Applies pending migrations. Each migration runs in its own transaction together with its row
+ * in schema_migrations; a session-level pg_advisory_lock makes concurrent migrators (two sinks
+ * starting at once, or `iotpipe db migrate` beside a sink) take turns, the later one finding
+ * nothing left to do. Applied migrations are verified by checksum: editing one after it shipped
+ * is an error, not a silent divergence.
+ */
+export class Migrator {
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly dir: string = MIGRATIONS_DIR,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  async migrate(): Promise<MigrateResult> {
+    const sql = postgres(this.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      await sql`
+        create table if not exists schema_migrations (
+          version integer primary key,
+          name text not null,
+          flavor text not null check (flavor in ('native', 'timescale')),
+          checksum text not null,
+          applied_at timestamptz not null default now()
+        )`;
+      const applied = await sql<{ version: number; name: string; flavor: DbFlavor; checksum: string }[]>`
+        select version, name, flavor, checksum from schema_migrations order by version`;
+      // A database keeps the flavour it was created with, whatever becomes installable later.
+      const flavor: DbFlavor = applied[0]?.flavor ?? (await this.detectFlavor(sql));
+      const plan = planMigrations(readdirSync(this.dir), flavor);
+      for (const row of applied) {
+        const m = plan.find((p) => p.version === row.version);
+        if (!m)
+          throw new MigrationError(
+            `database has migration ${row.version} (${row.name}) this build does not know`,
+          );
+        if (checksum(this.read(m)) !== row.checksum) {
+          throw new MigrationError(`migration ${m.file} was changed after it was applied (checksum differs)`);
+        }
+      }
+      const done = new Set(applied.map((r) => r.version));
+      const appliedNow: Migration[] = [];
+      for (const m of plan) {
+        if (done.has(m.version)) continue;
+        const text = this.read(m);
+        await sql.begin(async (tx) => {
+          await tx.unsafe(text).simple();
+          await tx`insert into schema_migrations (version, name, flavor, checksum)
+                   values (${m.version}, ${m.name}, ${flavor}, ${checksum(text)})`;
+        });
+        this.log(`db: applied migration ${m.file}`);
+        appliedNow.push(m);
+      }
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      return { flavor, applied: appliedNow, current: plan.length };
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  }
+
+  private read(m: Migration): string {
+    return readFileSync(join(this.dir, m.file), 'utf8');
+  }
+
+  private async detectFlavor(sql: postgres.Sql): Promise<DbFlavor> {
+    const rows = await sql`select 1 from pg_available_extensions where name = 'timescaledb'`;
+    return rows.length > 0 ? 'timescale' : 'native';
+  }
+}
