@@ -9,6 +9,8 @@ export interface Program {
   /** Unix user to run as when the stack runs as root (PostgreSQL refuses to run as root). */
   readonly user?: string;
   readonly stopWaitSecs?: number;
+  /** Signal for a clean stop (default TERM). */
+  readonly stopSignal?: 'TERM' | 'INT' | 'QUIT';
 }
 
 export interface ProbeResult {

@@ -60,6 +60,7 @@ export class Supervisor {
         'stopasgroup=true',
         'killasgroup=true',
         `stopwaitsecs=${p.stopWaitSecs ?? 20}`,
+        `stopsignal=${p.stopSignal ?? 'TERM'}`,
         `stdout_logfile=${join(this.logDir, `${p.name}.log`)}`,
         'redirect_stderr=true',
         'stdout_logfile_maxbytes=20MB',

@@ -1,4 +1,3 @@
-import { createServer, Socket, type Server } from 'node:net';
 import { join } from 'node:path';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import postgres from 'postgres';
@@ -110,52 +109,6 @@ export class ReadingEncoder {
       )
     ).id;
     return this.registry.encode(this.id, { ...r, timestamp: r.timestamp.getTime() });
-  }
-}
-
-/**
- * A TCP proxy to PostgreSQL the test can cut: close() refuses new connections and kills open
- * ones, as a database outage looks to the sink, without touching the shared PostgreSQL.
- */
-export class CuttableProxy {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly targetPort: number) {}
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      this.sockets.add(client).add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      upstream.connect(this.targetPort, '127.0.0.1', () => {
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    const addr = server.address();
-    if (addr && typeof addr === 'object') this.port = addr.port;
-    this.server = server;
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if (server) await new Promise<void>((r) => server.close(() => r()));
   }
 }
 

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
 import { manifestDigest } from '../../workloads/src/simulator/manifest.js';
 import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import {
   createTestDatabase,
-  CuttableProxy,
   makeReadings,
   ReadingEncoder,
   sleep,
@@ -51,7 +51,7 @@ class SinkProcess {
 
 describe('iotpipe sink', () => {
   let db: TestDatabase;
-  const proxy = new CuttableProxy(stackConfig.postgres.port);
+  const proxy = new TcpProxy('127.0.0.1', stackConfig.postgres.port);
   const topic = uniqueName('it-sink');
   const dlqTopic = `${topic}-dlq`;
   const groupId = uniqueName('it-sink-group');
@@ -71,7 +71,7 @@ describe('iotpipe sink', () => {
     for (const s of sinks) s.child.kill('SIGKILL');
     await Promise.all(sinks.map((s) => s.exited));
     await producer.disconnect();
-    await proxy.close();
+    await proxy.cut();
     await db?.drop();
   });
 
@@ -170,7 +170,7 @@ describe('iotpipe sink', () => {
 
     // The database disappears for the sink (not for anyone else) for 30 s, with records pending.
     const beforeOutage = await storedCount();
-    await proxy.close();
+    await proxy.cut();
     await produce(waves[3]!);
     await sleep(30_000);
     const duringOutage = await storedCount();
