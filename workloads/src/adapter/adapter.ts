@@ -57,6 +57,7 @@ export class MqttKafkaAdapter {
   private readonly deadLetterSerializer: AvroSerializer<DeadLetter>;
   private readonly producer: Producer;
   private readonly sender: CoalescingSender;
+  private readonly deadLetterSender: CoalescingSender;
   private readonly lanes: MqttClient[] = [];
   private readonly connectedLanes = new Set<number>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -96,6 +97,9 @@ export class MqttKafkaAdapter {
     }).producer({ idempotent: true, maxInFlightRequests: 1, retry: kafkaRetry });
     // 1000 readings per message at most, so a request stays far below Kafka's 1 MB default.
     this.sender = new CoalescingSender(this.producer, 2000);
+    // Dead letters never share a request with readings: Kafka accepts or rejects a request per
+    // partition, so a rejected reading would otherwise resend a dead letter that already landed.
+    this.deadLetterSender = new CoalescingSender(this.producer, 2000);
     this.metricsServer = new MetricsServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       ready: () => this.readiness(),
@@ -365,7 +369,7 @@ export class MqttKafkaAdapter {
       headers,
     });
     await this.withRetry('kafka', () =>
-      this.sender.send(this.config.connection.dlqTopic, [{ key: topic, value }]),
+      this.deadLetterSender.send(this.config.connection.dlqTopic, [{ key: topic, value }]),
     );
     this.metrics.dlqMessages.inc({ error_code: code });
   }
