@@ -1,30 +1,10 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { loadAlertSchemaText, type Alert } from '../schema/alert.js';
+import { AVRO_OPTIONS } from '../schema/avro-types.js';
 import { loadSchemaText, type SensorReading } from '../schema/index.js';
 
-/** Avro `timestamp-millis` as a JS Date, both ways; plain numbers are accepted when writing. */
-class TimestampMillis extends avro.types.LogicalType {
-  override _fromValue(value: unknown): Date {
-    return new Date(Number(value));
-  }
-  override _toValue(value: unknown): unknown {
-    return value instanceof Date ? value.getTime() : value;
-  }
-  override _resolve(type: avro.Type): ((v: unknown) => unknown) | undefined {
-    if (avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis')) return (v) => v;
-    return undefined;
-  }
-}
-
-/**
- * avsc options for our records. avsc stores the named types it builds in `opts.registry`, so
- * every Type.forSchema call must get its own copy (`{ ...AVRO_OPTIONS }`), or the second schema
- * with the same record name fails as a duplicate.
- */
-export const AVRO_OPTIONS: Readonly<{ logicalTypes: Record<string, typeof TimestampMillis> }> = {
-  logicalTypes: { 'timestamp-millis': TimestampMillis },
-};
+export { AVRO_OPTIONS };
 
 /** A record that is not a SensorReading we can read: permanent, the record is skipped and counted. */
 export class ReadingDecodeError extends Error {

@@ -4,6 +4,7 @@ import { Partitioners, type Message, type Producer } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { ConnectionConfig } from '../config/common.js';
 import { createKafka } from '../kafka/client.js';
+import { AVRO_LOGICAL_TYPES } from '../schema/avro-types.js';
 import { loadSchemaText, type SensorReading } from '../schema/index.js';
 import type { GenericUnit, RuuviUnit } from './devices.js';
 import {
@@ -13,6 +14,8 @@ import {
   ruuviGatewayTopic,
   ruuviRecords,
 } from './payloads.js';
+
+export { AVRO_LOGICAL_TYPES };
 
 export type SendableUnit = GenericUnit | RuuviUnit;
 
@@ -278,21 +281,6 @@ function clientFor(key: string, n: number): number {
   for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
   return Math.abs(h) % n;
 }
-
-/** Avro `timestamp-millis` as a JS Date (plain numbers pass through when writing). */
-class TimestampMillis extends avro.types.LogicalType {
-  override _fromValue(value: unknown): Date {
-    return new Date(Number(value));
-  }
-  override _toValue(value: unknown): unknown {
-    return value instanceof Date ? value.getTime() : value;
-  }
-  override _resolve(type: avro.Type): ((v: unknown) => unknown) | undefined {
-    return avro.Type.isType(type, 'long', 'logical:timestamp-millis') ? (v) => v : undefined;
-  }
-}
-
-export const AVRO_LOGICAL_TYPES = { 'timestamp-millis': TimestampMillis };
 
 /** kafkajs marks transient broker errors retriable; others (e.g. record too large) are not. */
 function isPermanentKafkaError(err: unknown): boolean {
