@@ -44,10 +44,19 @@ export class AvroSerializer<T> {
 
   async start(): Promise<number> {
     if (this.schemaId !== undefined) return this.schemaId;
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: this.schemaText },
-      { subject: this.subject, compatibility: COMPATIBILITY.BACKWARD },
-    );
+    const schema = { type: SchemaType.AVRO as const, schema: this.schemaText };
+    let id: number;
+    try {
+      ({ id } = await this.registry.register(schema, {
+        subject: this.subject,
+        compatibility: COMPATIBILITY.BACKWARD,
+      }));
+    } catch (err) {
+      // The subject already has a compatibility level set by its owner (the operator, a user):
+      // BACKWARD is only our default for a new subject, not a reason to refuse to start.
+      if ((err as Error).name !== 'ConfluentSchemaRegistryCompatibilityError') throw err;
+      ({ id } = await this.registry.register(schema, { subject: this.subject }));
+    }
     this.schemaId = id;
     return id;
   }
