@@ -31,6 +31,30 @@ export default defineConfig({
         },
       },
       {
+        // Faults on purpose while data flows (tests/chaos, `make chaos`): brokers, PostgreSQL,
+        // Mosquitto, the registry, the services and the API server are broken and restored.
+        // Scenarios share the stack, so they run one at a time.
+        test: {
+          name: 'chaos',
+          include: ['tests/chaos/**/*.test.ts'],
+          // The API-server scenario needs the control plane: reused if up, else started.
+          globalSetup: ['tests/cluster/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
+        // The seconds-long benchmark smoke run (`make bench-smoke`); the full run is `make bench`.
+        test: {
+          name: 'bench',
+          include: ['tests/bench/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: 'teardown',
           include: ['tests/teardown/**/*.test.ts'],

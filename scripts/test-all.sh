@@ -9,15 +9,27 @@ results=()
 failed=0
 started_stack=
 
+# Each suite's output is kept under .state/test-logs; a failing suite's failing tests and first
+# error lines are repeated under the summary, so the tail of a CI log names what broke.
+log_dir=.state/test-logs
+mkdir -p "$log_dir"
+rm -f "$log_dir"/*.log
+failures=()
+
 suite() { # name, command...
   local name=$1; shift
   local t0=$SECONDS
   echo "=== suite: $name"
-  if "$@"; then
+  if "$@" 2>&1 | tee "$log_dir/$name.log"; then
     results+=("ok    $name ($((SECONDS - t0)) s)")
   else
     results+=("FAIL  $name ($((SECONDS - t0)) s)")
     failed=$((failed + 1))
+    failures+=("--- $name (full output: $log_dir/$name.log)")
+    local detail
+    detail=$(sed 's/\x1b\[[0-9;]*m//g' "$log_dir/$name.log" |
+      grep -E '(^ *(FAIL|×|✗) )|AssertionError|Error:|error TS|^ *[0-9]+:[0-9]+ +error' | awk '!seen[$0]++' | head -n 25)
+    failures+=("${detail:-(no failure line recognised; see the log)}")
   fi
 }
 
@@ -47,6 +59,7 @@ else
 fi
 suite integration npx vitest run --project integration
 suite end-to-end npx vitest run --project e2e
+has_target bench-smoke && suite bench-smoke make --no-print-directory bench-smoke
 # One control plane serves the Kubernetes suites; started here unless one is running.
 if $IOTPIPE cluster status >/dev/null 2>&1; then
   echo "the local control plane was already running: using it, and leaving it running"
@@ -57,6 +70,8 @@ fi
 has_target test-cluster && suite control-plane make --no-print-directory test-cluster
 has_target test-manifests && suite manifests make --no-print-directory test-manifests
 has_target test-operator && suite operator make --no-print-directory test-operator
+# Chaos last while both the stack and the control plane are up: it breaks and restores them.
+has_target chaos && suite chaos make --no-print-directory chaos
 if [ -n "$started_cluster" ]; then
   suite cluster-down $IOTPIPE cluster down
   started_cluster=
@@ -72,5 +87,10 @@ echo
 echo "=== summary ($((SECONDS - t_all)) s)"
 printf '%s\n' "${results[@]}"
 total=$(printf '%s\n' "${results[@]}" | grep -cE '^(ok|FAIL)')
+if [ "$failed" -gt 0 ]; then
+  echo
+  echo "=== what failed"
+  printf '%s\n' "${failures[@]}"
+fi
 echo "suites: $((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
