@@ -12,6 +12,7 @@ import { processCommand } from './cli/process.js';
 import { sinkCommand } from './cli/sink.js';
 import { dbCommand } from './cli/db.js';
 import { queryCommand } from './cli/query.js';
+import { benchCommand } from './cli/bench.js';
 
 class UsageError extends Error {}
 
@@ -27,6 +28,7 @@ try {
     .command(sinkCommand)
     .command(dbCommand)
     .command(queryCommand)
+    .command(benchCommand)
     .demandCommand(1, 'name a command; --help lists them')
     .strict()
     .fail((msg, err) => {

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI users run: workloads/dist/cli.js beside this compiled file's directory. */
+export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** `iotpipe <command>` as its own process, output appended to a log file. */
+export class StageProcess {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly args: readonly string[],
+    readonly env: Readonly<Record<string, string>>,
+    readonly logFile: string,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    log.write(`--- start iotpipe ${this.args.join(' ')} at ${new Date().toISOString()}\n`);
+    const child = spawn(process.execPath, [CLI_PATH, ...this.args], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    this.child = child;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the exit code when the process ends by itself. */
+  wait(): Promise<number | null> {
+    return this.exited ?? Promise.resolve(null);
+  }
+
+  /** SIGTERM, then SIGKILL after 30 s; idempotent. */
+  async stop(): Promise<void> {
+    if (!this.child || !this.running) return;
+    this.child.kill('SIGTERM');
+    const ended = await Promise.race([
+      this.exited!.then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), 30_000)),
+    ]);
+    if (!ended) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until check() is true; throws naming what was awaited and the last answer. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean | string>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: boolean | string = false;
+  for (;;) {
+    last = await check().catch((err: Error) => err.message);
+    if (last === true) return;
+    if (Date.now() > deadline) {
+      throw new Error(`benchmark: timed out after ${timeoutMs / 1000} s waiting for ${what} (last: ${last})`);
+    }
+    await sleep(500);
+  }
+}

@@ -1,0 +1,105 @@
+/** Pure helpers of the benchmark: percentiles, rates, series summaries, the stop rule. */
+
+/**
+ * The p-th percentile (0..100) of already sorted numbers, nearest-rank: the smallest value with
+ * at least p% of the values at or below it. NaN for an empty list.
+ */
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
+  if (p < 0 || p > 100) throw new RangeError(`percentile ${p} is not in 0..100`);
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  return sorted[rank - 1]!;
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** p50/p95/p99/max/mean of latencies (any unit); sorts a copy. */
+export function summarizeLatencies(values: ArrayLike<number>): LatencySummary {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const n = sorted.length;
+  return {
+    count: n,
+    p50: percentileSorted(sorted, 50),
+    p95: percentileSorted(sorted, 95),
+    p99: percentileSorted(sorted, 99),
+    max: n === 0 ? NaN : sorted[n - 1]!,
+    mean: n === 0 ? NaN : sum / n,
+  };
+}
+
+/** count / seconds, with seconds = spanMs / 1000; 0 when the span is empty. */
+export function ratePerSec(count: number, spanMs: number): number {
+  return spanMs > 0 ? (count * 1000) / spanMs : 0;
+}
+
+export interface SeriesSummary {
+  max: number;
+  mean: number;
+  last: number;
+}
+
+export function summarizeSeries(values: readonly number[]): SeriesSummary {
+  if (values.length === 0) return { max: 0, mean: 0, last: 0 };
+  let max = -Infinity;
+  let sum = 0;
+  for (const v of values) {
+    if (v > max) max = v;
+    sum += v;
+  }
+  return { max, mean: sum / values.length, last: values[values.length - 1]! };
+}
+
+/** CPU time (clock ticks) used over a wall-clock span, as % of one core. */
+export function cpuPercent(ticksDelta: number, wallMs: number, ticksPerSec: number): number {
+  if (wallMs <= 0) return 0;
+  return (ticksDelta / ticksPerSec / (wallMs / 1000)) * 100;
+}
+
+export interface StepOutcome {
+  achieved: number;
+  p99Sec: number;
+  exact: boolean;
+  drained: boolean;
+}
+
+/**
+ * Why stepping stops after this step, or null to go on: p99 over the limit, the achieved rate
+ * no longer rising by minGain over the best so far, or a step that did not drain or match.
+ */
+export function stopReason(
+  step: StepOutcome,
+  previousBest: number | null,
+  p99LimitSec: number,
+  minGain: number,
+): string | null {
+  if (!step.drained) return 'the pipeline did not catch up within the drain timeout';
+  if (!step.exact) return 'the database does not hold exactly what was sent';
+  if (step.p99Sec > p99LimitSec) return `p99 latency ${step.p99Sec.toFixed(2)} s passed ${p99LimitSec} s`;
+  if (previousBest !== null && step.achieved < previousBest * (1 + minGain)) {
+    return `achieved rate rose less than ${Math.round(minGain * 100)}% over the previous best`;
+  }
+  return null;
+}
+
+/** Sum of `name` over a Prometheus text exposition (all label sets); 0 when absent. */
+export function promValue(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    const value = Number(rest.slice(rest.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) sum += value;
+  }
+  return sum;
+}
