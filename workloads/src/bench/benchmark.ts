@@ -169,11 +169,13 @@ export class Benchmark {
         const tag = `step ${i + 1}/${cfg.rates.length} [${variant.name}]`;
         this.log(`${tag}: offered ${rate}/s for ${cfg.stepSec} s ...`);
         const previous = bestStep(steps);
+        const prior = steps[steps.length - 1];
         const step = await pipeline.runStep(i + 1, rate);
         step.stop_reason = stopReason(
           {
             achieved: step.achieved_per_s,
             p99Sec: (step.latency_ms.p99 + step.sink_tx_ms_mean) / 1000,
+            previousP99Sec: prior ? (prior.latency_ms.p99 + prior.sink_tx_ms_mean) / 1000 : null,
             exact: step.exact,
             drained: step.drained,
           },

@@ -175,7 +175,9 @@ export function renderMarkdown(result: BenchResult, pngName: string | null): str
     '- adapter lag: readings whose timestamp had passed minus readings Kafka confirmed to the adapters ' +
       '(waiting in the simulator, Mosquitto or the adapter). sink/processor lag: end offsets minus the ' +
       "group's committed offsets (the sink commits after its database commit).",
-    `- stepping stops when p99 passes ${result.settings.p99_limit_sec} s, the achieved rate rises less than ` +
+    `- stepping stops when p99 (plus the mean sink transaction) passes ${result.settings.p99_limit_sec} s and rose ` +
+      'over the previous step (a p99 over the limit that falls as the load rises comes from batching waits, ' +
+      'not from a queue), when the achieved rate rises less than ' +
       `${Math.round(result.settings.min_gain * 100)}% over the best so far, or a step does not drain or match.`,
   );
   return `${L.join('\n')}\n`;

@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI users run: workloads/dist/cli.js beside this compiled file's directory. */
-export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** The CLI users run, workloads/dist/cli.js (from src/bench under vitest, or from dist/bench). */
+export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 /** `iotpipe <command>` as its own process, output appended to a log file. */
 export class StageProcess {
@@ -49,10 +49,12 @@ export class StageProcess {
   async stop(): Promise<void> {
     if (!this.child || !this.running) return;
     this.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
       this.exited!.then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), 30_000)),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), 30_000))),
     ]);
+    clearTimeout(timer);
     if (!ended) {
       this.child.kill('SIGKILL');
       await this.exited;

@@ -64,14 +64,21 @@ describe('rates, series, CPU', () => {
 });
 
 describe('stopReason', () => {
-  const ok = { achieved: 10_000, p99Sec: 1, exact: true, drained: true };
+  const ok = { achieved: 10_000, p99Sec: 1, previousP99Sec: 0.5, exact: true, drained: true };
   it('goes on while the rate rises and p99 is under the limit', () => {
     expect(stopReason(ok, null, 5, 0.05)).toBeNull();
     expect(stopReason(ok, 9000, 5, 0.05)).toBeNull();
   });
+  it('a p99 over the limit that is falling with more load (batching waits) does not stop', () => {
+    expect(stopReason({ ...ok, p99Sec: 6, previousP99Sec: 8 }, 9000, 5, 0.05)).toBeNull();
+    expect(stopReason({ ...ok, p99Sec: 6, previousP99Sec: null }, null, 5, 0.05)).toBeNull();
+  });
   it('stops on a flat rate, a slow p99, no drain or a mismatch', () => {
     expect(stopReason(ok, 9800, 5, 0.05)).toMatch(/rose less than 5%/);
     expect(stopReason({ ...ok, p99Sec: 5.5 }, null, 5, 0.05)).toMatch(/p99 latency 5.50 s passed 5 s/);
+    expect(stopReason({ ...ok, p99Sec: 5.5, previousP99Sec: 4 }, 9000, 5, 0.05)).toMatch(
+      /rose with the load/,
+    );
     expect(stopReason({ ...ok, drained: false }, null, 5, 0.05)).toMatch(/did not catch up/);
     expect(stopReason({ ...ok, exact: false }, null, 5, 0.05)).toMatch(/exactly/);
   });

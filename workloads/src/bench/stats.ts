@@ -68,13 +68,18 @@ export function cpuPercent(ticksDelta: number, wallMs: number, ticksPerSec: numb
 export interface StepOutcome {
   achieved: number;
   p99Sec: number;
+  /** The previous step's p99 (null for the first step). */
+  previousP99Sec: number | null;
   exact: boolean;
   drained: boolean;
 }
 
 /**
- * Why stepping stops after this step, or null to go on: p99 over the limit, the achieved rate
- * no longer rising by minGain over the best so far, or a step that did not drain or match.
+ * Why stepping stops after this step, or null to go on: p99 over the limit and higher than the
+ * previous step's (latency growing with load: at low rates the stages' batching waits can put
+ * p99 over the limit without any queue building up, and that must not end the run), the
+ * achieved rate no longer rising by minGain over the best so far, or a step that did not drain
+ * or match.
  */
 export function stopReason(
   step: StepOutcome,
@@ -84,7 +89,9 @@ export function stopReason(
 ): string | null {
   if (!step.drained) return 'the pipeline did not catch up within the drain timeout';
   if (!step.exact) return 'the database does not hold exactly what was sent';
-  if (step.p99Sec > p99LimitSec) return `p99 latency ${step.p99Sec.toFixed(2)} s passed ${p99LimitSec} s`;
+  if (step.p99Sec > p99LimitSec && step.previousP99Sec !== null && step.p99Sec > step.previousP99Sec) {
+    return `p99 latency ${step.p99Sec.toFixed(2)} s passed ${p99LimitSec} s and rose with the load`;
+  }
   if (previousBest !== null && step.achieved < previousBest * (1 + minGain)) {
     return `achieved rate rose less than ${Math.round(minGain * 100)}% over the previous best`;
   }
