@@ -82,6 +82,7 @@ export class Benchmark {
         rates: [...cfg.rates],
         step_sec: cfg.stepSec,
         interval_sec: cfg.intervalSec,
+        sim_mode: cfg.simMode,
         sim_batch_size: cfg.simBatchSize,
         ceiling_rows: cfg.ceilingRows,
         p99_limit_sec: cfg.p99LimitSec,

@@ -26,6 +26,13 @@ export interface BenchConfig {
   readonly drainTimeoutSec: number;
   /** Seconds between two readings of one simulated device; devices = rate * interval. */
   readonly intervalSec: number;
+  /**
+   * rate: the simulator's load mode (--rate, full arrays of simBatchSize per MQTT message);
+   * realtime: each device publishes when due, so arrays hold what fell due in one turn (smaller).
+   * Either way devices = rate x interval and the simulated clock runs at wall-clock speed, so a
+   * reading's timestamp is its creation time.
+   */
+  readonly simMode: 'rate' | 'realtime';
   /** Readings per MQTT message from the simulator (its --batch-size). */
   readonly simBatchSize: number;
   readonly simConnections: number;
@@ -89,6 +96,14 @@ export function parseVariant(spec: string, envVar = 'BENCH_VARIANTS'): BenchVari
   return { name, ...counts, env, stageEnv };
 }
 
+function simMode(r: EnvReader): 'rate' | 'realtime' {
+  const mode = r.string('simMode', 'BENCH_SIM_MODE', 'rate');
+  if (mode !== 'rate' && mode !== 'realtime') {
+    throw new ConfigError('simMode', 'BENCH_SIM_MODE', `'${mode}' is not rate or realtime`);
+  }
+  return mode;
+}
+
 function rising(r: EnvReader, field: string, envVar: string, fallback: readonly number[]): number[] {
   const list = r.list(field, envVar, fallback.map(String)).map((s) => {
     const n = Number(s);
@@ -140,6 +155,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     stepSec: r.number('stepSec', 'BENCH_STEP_SEC', 20, 1, 3600),
     drainTimeoutSec: r.number('drainTimeoutSec', 'BENCH_DRAIN_SEC', 60, 5, 3600),
     intervalSec,
+    simMode: simMode(r),
     simBatchSize: r.int('simBatchSize', 'BENCH_SIM_BATCH_SIZE', 100, 1, 1000),
     simConnections: r.int('simConnections', 'BENCH_SIM_CONNECTIONS', 1, 1, 64),
     ceilingRows: r.int('ceilingRows', 'BENCH_CEILING_ROWS', 100_000, 0, 10_000_000),

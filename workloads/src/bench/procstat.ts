@@ -52,7 +52,23 @@ export function allProcesses(): Map<number, ProcSample> {
   return out;
 }
 
-/** Sum over a process and all its descendants (PostgreSQL's backends, a JVM's children). */
+/**
+ * Proportional set size from /proc/<pid>/smaps_rollup (shared pages divided among the processes
+ * that map them, so PostgreSQL's backends do not count shared_buffers once each); null if unreadable.
+ */
+export function pssBytes(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Sum over a process and all its descendants (PostgreSQL's backends, a JVM's children); memory
+ * is PSS where readable, else RSS.
+ */
 export function treeSample(
   root: number,
   all: Map<number, ProcSample>,
@@ -75,7 +91,7 @@ export function treeSample(
     const s = all.get(pid);
     if (!s) continue;
     ticks += s.ticks;
-    rssBytes += s.rssBytes;
+    rssBytes += pssBytes(pid) ?? s.rssBytes;
     stack.push(...(children.get(pid) ?? []));
   }
   return { ticks, rssBytes };

@@ -19,6 +19,7 @@ function step(index: number, offered: number, achieved: number, p99: number, exa
     offered_per_s: offered,
     sent_per_s: offered,
     readings: offered * 20,
+    messages: offered * 2,
     stored: exact ? offered * 20 : offered * 20 - 1,
     duplicates: 0,
     digest_match: exact,
@@ -49,6 +50,7 @@ const result: BenchResult = {
     rates: [2000, 5000, 10000],
     step_sec: 20,
     interval_sec: 1,
+    sim_mode: 'rate',
     sim_batch_size: 100,
     ceiling_rows: 100000,
     p99_limit_sec: 5,
@@ -97,10 +99,10 @@ describe('report', () => {
     expect(md).toContain('![rate against latency](plot.png)');
     expect(md).toContain('| PostgreSQL COPY | 80,000 rows/s |');
     expect(md).toContain(
-      '| 2 | 5,000 | 5,000 | 4,980 | 0.40 | 0.60 | 1.20 | 40 | yes (100,000/100,000) | 2.0 |',
+      '| 2 | 5,000 | 5,000 | 10.0 | 4,980 | 0.40 | 0.60 | 1.20 | 40 | yes (100,000/100,000) | 2.0 |',
     );
     expect(md).toContain(
-      '| 3 | 10,000 | 10,000 | 12,000 | 3.00 | 4.50 | 9.00 | 40 | NO (199,999/200,000) | 2.0 |',
+      '| 3 | 10,000 | 10,000 | 10.0 | 12,000 | 3.00 | 4.50 | 9.00 | 40 | NO (199,999/200,000) | 2.0 |',
     );
     expect(md).toContain('| sink-1 | 42% / 180 | 42% / 180 | 42% / 180 |');
     expect(md).toContain('| / PostgreSQL COPY | 6.2% |');

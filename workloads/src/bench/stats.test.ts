@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countAtOrBefore } from './pipeline.js';
-import { parseStat } from './procstat.js';
+import { parseStat, pssBytes } from './procstat.js';
 import {
   cpuPercent,
   percentileSorted,
@@ -111,5 +111,9 @@ describe('parseStat', () => {
     const s = parseStat(readFileSync('/proc/self/stat', 'utf8'));
     expect(s.rssBytes).toBeGreaterThan(1 << 20);
     expect(s.ticks).toBeGreaterThanOrEqual(0);
+    const pss = pssBytes(process.pid);
+    expect(pss).toBeGreaterThan(1 << 20);
+    expect(pss!).toBeLessThanOrEqual(s.rssBytes * 1.1);
+    expect(pssBytes(2 ** 22 + 12345)).toBeNull();
   });
 });

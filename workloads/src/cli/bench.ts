@@ -8,6 +8,7 @@ const FLAG_ENV = {
   'step-sec': 'BENCH_STEP_SEC',
   'drain-sec': 'BENCH_DRAIN_SEC',
   interval: 'BENCH_INTERVAL_SEC',
+  'sim-mode': 'BENCH_SIM_MODE',
   'sim-batch-size': 'BENCH_SIM_BATCH_SIZE',
   'sim-connections': 'BENCH_SIM_CONNECTIONS',
   'ceiling-rows': 'BENCH_CEILING_ROWS',
@@ -29,6 +30,8 @@ const DESCRIPTIONS: Record<FlagName, string> = {
   'step-sec': 'seconds the simulator offers each rate (default 20)',
   'drain-sec': 'after a step, seconds allowed until every reading is stored (default 60)',
   interval: 'seconds between readings of one simulated device; devices = rate x interval (default 1)',
+  'sim-mode':
+    "rate: the simulator's load mode, full arrays per MQTT message; realtime: each device sends when due, smaller arrays (default rate)",
   'sim-batch-size': 'readings per MQTT message from the simulator (default 100)',
   'sim-connections': "the simulator's MQTT connections (default 1)",
   'ceiling-rows': 'rows/records/readings per ceiling measurement; 0 skips the ceilings (default 100000)',
