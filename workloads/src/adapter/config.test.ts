@@ -9,7 +9,7 @@ describe('loadAdapterConfig', () => {
       mqttClientId: 'iotpipe-adapter',
       subscriptions: ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#'],
       sharedGroup: 'iotpipe-adapter',
-      maxInFlight: 16,
+      maxInFlight: 64,
       metricsPort: 8002,
     });
     expect(c.connection.topic).toBe('iot-sensor-data');

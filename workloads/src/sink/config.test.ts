@@ -8,7 +8,8 @@ describe('loadSinkConfig', () => {
   it('has defaults that work on the local stack', () => {
     const c = loadSinkConfig({});
     expect(c).toMatchObject({
-      batchSize: 1000,
+      batchSize: 5000,
+      partitionsConcurrently: 3,
       commitIntervalMs: 5000,
       groupId: 'iotpipe-sink',
       archiveAfterDays: 30,
@@ -42,6 +43,7 @@ describe('loadSinkConfig', () => {
   it.each([
     [{ DATA_SINK_BATCH_SIZE: '0' }, 'DATA_SINK_BATCH_SIZE'],
     [{ DATA_SINK_BATCH_SIZE: 'many' }, 'DATA_SINK_BATCH_SIZE'],
+    [{ SINK_PARTITIONS_CONCURRENTLY: '0' }, 'SINK_PARTITIONS_CONCURRENTLY'],
     [{ DATA_SINK_COMMIT_INTERVAL: '-1' }, 'DATA_SINK_COMMIT_INTERVAL'],
     [{ POSTGRES_ARCHIVE_AFTER_DAYS: '30', POSTGRES_RETENTION_DAYS: '10' }, 'POSTGRES_RETENTION_DAYS'],
     [{ SINK_METRICS_PORT: '70000' }, 'SINK_METRICS_PORT'],

@@ -5,6 +5,13 @@ export interface SinkConfig {
   /** Rows per database transaction (one COPY + one INSERT ... SELECT). */
   readonly batchSize: number;
   /**
+   * Partitions written at once, each in its own transaction on its own database connection.
+   * Safe for exactly-once: a device's records share one partition (key = device_id), so two
+   * concurrent transactions never hold the same reading, and each partition's offsets are
+   * still committed only after its own transaction committed.
+   */
+  readonly partitionsConcurrently: number;
+  /**
    * The longest a record waits before it is written under light traffic: the broker holds a
    * fetch until about a batch's worth of bytes arrived or this much time passed. Kafka offsets
    * are committed after every database commit, so a crash replays at most one batch.
@@ -47,11 +54,12 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
   }
   return {
     connection,
-    // 1000, not the original 50: a transaction costs a handful of round trips and a commit
-    // (fsync) whatever its size. Measured with bench.ts on the local stack: ~4-11k rows/s at 50,
-    // ~25-38k at 250, ~20-50k at 1000 and 5000 (noisy, shared 2-core machine) — the gain flattens
-    // past ~1000 while a crash's replay and the memory in flight keep growing with the batch.
-    batchSize: r.int('batchSize', 'DATA_SINK_BATCH_SIZE', 1000, 1, 50_000),
+    // 5000, not the original 50: a transaction costs a handful of round trips and a commit
+    // (fsync) whatever its size. bench/stages.ts, one run, the same 100k records: 17.9k rows/s at
+    // 1000, 34.2k at 5000 (one partition at a time); 30.9k vs 52.7k with 3 partitions at once. A
+    // crash replays at most one batch per partition being written.
+    batchSize: r.int('batchSize', 'DATA_SINK_BATCH_SIZE', 5000, 1, 50_000),
+    partitionsConcurrently: r.int('partitionsConcurrently', 'SINK_PARTITIONS_CONCURRENTLY', 3, 1, 32),
     commitIntervalMs: Math.round(
       r.number('commitInterval', 'DATA_SINK_COMMIT_INTERVAL', 5.0, 0.01, 25) * 1000,
     ),

@@ -59,6 +59,8 @@ export class KafkaSink {
   private maintenanceTimer?: NodeJS.Timeout;
   private maintenanceRunning?: Promise<void>;
   private maintenanceFailing = false;
+  /** Concurrent partition batches waiting on a dependency; the topic resumes when none is. */
+  private pausedBy = 0;
 
   constructor(
     private readonly config: SinkConfig,
@@ -67,7 +69,12 @@ export class KafkaSink {
     private readonly onFatal: (err: Error) => void = () => {},
   ) {
     const c = config.connection;
-    this.store = new ReadingStore(c.databaseUrl, config.writeTimeoutMs);
+    this.store = new ReadingStore(
+      c.databaseUrl,
+      config.writeTimeoutMs,
+      undefined,
+      config.partitionsConcurrently,
+    );
     const registry = new SchemaRegistry({
       host: c.schemaRegistryUrl,
       retry: { retries: 2, initialRetryTimeInSecs: 0.3, maxRetryTimeInSecs: 3 },
@@ -148,7 +155,7 @@ export class KafkaSink {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: this.config.partitionsConcurrently,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.scheduleMaintenance();
@@ -313,8 +320,9 @@ export class KafkaSink {
             this.log(`sink: ${what} unavailable (${describePgError(err)}); pausing consumption, retrying`);
           }
           if (!paused) {
-            // No further fetches while we wait: what is in flight stays bounded to this batch.
-            this.consumer?.pause(topics);
+            // No further fetches while we wait: what is in flight stays bounded to the batches
+            // already handed out (one per concurrently consumed partition).
+            if (this.pausedBy++ === 0) this.consumer?.pause(topics);
             paused = true;
           }
           this.failing.set(what, (this.failing.get(what) ?? 0) + 1);
@@ -327,7 +335,7 @@ export class KafkaSink {
     } finally {
       // Also when the wait ends in a rebalance or stop: the batch is abandoned (unstored,
       // uncommitted) and consumption must go on, or the next owner's fetches would stay paused.
-      if (paused) this.consumer?.resume(topics);
+      if (paused && --this.pausedBy === 0) this.consumer?.resume(topics);
     }
   }
 

@@ -117,11 +117,17 @@ export class ReadingStore {
      */
     private readonly writeTimeoutMs = 30_000,
     private readonly dedupWindowMs: number = DEDUP_WINDOW_MS,
+    /** Writes that may run at once, one connection each (the sink's concurrent partitions). */
+    private readonly connections = 1,
   ) {}
+
+  private writerClient(): postgres.Sql {
+    return postgres(this.databaseUrl, { ...CLIENT_OPTIONS, max: this.connections });
+  }
 
   start(): void {
     if (this.writer) return;
-    this.writer = postgres(this.databaseUrl, CLIENT_OPTIONS);
+    this.writer = this.writerClient();
     this.maintainer = postgres(this.databaseUrl, CLIENT_OPTIONS);
   }
 
@@ -171,7 +177,7 @@ export class ReadingStore {
 
   private replaceWriter(broken: postgres.Sql): void {
     if (this.writer !== broken) return;
-    this.writer = postgres(this.databaseUrl, CLIENT_OPTIONS);
+    this.writer = this.writerClient();
     void broken.end({ timeout: 0 }).catch(() => {});
   }
 
