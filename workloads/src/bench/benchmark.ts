@@ -126,14 +126,16 @@ export class Benchmark {
         await admin.disconnect();
       }
       this.log(`  ${Math.round(kafka.both)} records/s (produce alone ${Math.round(kafka.produce)}/s)`);
-      this.log(`ceiling 3/3: Mosquitto publish+subscribe, QoS 1, batches of ${cfg.simBatchSize} ...`);
+      this.log(
+        `ceiling 3/3: Mosquitto publish+subscribe, QoS 1, arrays of ${cfg.mqttCeilingBatch} readings ...`,
+      );
       const mq = await mqttCeiling(
         cfg.connection,
         pipeline.prefix,
         pipeline.id,
         rows,
         cfg.seed,
-        cfg.simBatchSize,
+        cfg.mqttCeilingBatch,
       );
       this.log(`  ${Math.round(mq.messages)} messages/s = ${Math.round(mq.readings)} readings/s`);
       return {
@@ -144,7 +146,7 @@ export class Benchmark {
         kafka_produce_records_per_s: kafka.produce,
         mqtt_messages_per_s: mq.messages,
         mqtt_readings_per_s: mq.readings,
-        mqtt_batch_size: cfg.simBatchSize,
+        mqtt_batch_size: cfg.mqttCeilingBatch,
         rows,
       };
     } finally {
@@ -166,33 +168,9 @@ export class Benchmark {
       await pipeline.prepare();
       await pipeline.startStages();
       for (let i = 0; i < cfg.rates.length && !this.stopped; i++) {
-        const rate = cfg.rates[i]!;
-        const tag = `step ${i + 1}/${cfg.rates.length} [${variant.name}]`;
-        this.log(`${tag}: offered ${rate}/s for ${cfg.stepSec} s ...`);
-        const previous = bestStep(steps);
-        const prior = steps[steps.length - 1];
-        const step = await pipeline.runStep(i + 1, rate);
-        step.stop_reason = stopReason(
-          {
-            achieved: step.achieved_per_s,
-            p99Sec: (step.latency_ms.p99 + step.sink_tx_ms_mean) / 1000,
-            previousP99Sec: prior ? (prior.latency_ms.p99 + prior.sink_tx_ms_mean) / 1000 : null,
-            exact: step.exact,
-            drained: step.drained,
-          },
-          previous?.achieved_per_s ?? null,
-          cfg.p99LimitSec,
-          cfg.minGain,
-        );
-        steps.push(step);
-        this.log(
-          `${tag}: offered ${rate}/s, sent ${Math.round(step.sent_per_s)}/s, achieved ${Math.round(step.achieved_per_s)}/s, ` +
-            `p50 ${(step.latency_ms.p50 / 1000).toFixed(2)} s, p99 ${(step.latency_ms.p99 / 1000).toFixed(2)} s, ` +
-            `${step.exact ? 'exact' : 'NOT EXACT'} (${step.stored}/${step.readings})` +
-            (step.stop_reason ? `; stopping: ${step.stop_reason}` : ''),
-        );
-        if (step.stop_reason) {
-          stop = `after step ${i + 1}: ${step.stop_reason}`;
+        const reason = await this.step(pipeline, variant, i, steps);
+        if (reason) {
+          stop = reason;
           break;
         }
       }
@@ -215,6 +193,48 @@ export class Benchmark {
       steps,
       stop_reason: stop,
     };
+  }
+
+  /** Runs step i and appends it; returns why the variant stops after it, or null to go on. */
+  private async step(
+    pipeline: BenchPipeline,
+    variant: BenchVariant,
+    i: number,
+    steps: StepResult[],
+  ): Promise<string | null> {
+    const cfg = this.config;
+    const rate = cfg.rates[i]!;
+    const tag = `step ${i + 1}/${cfg.rates.length} [${variant.name}]`;
+    this.log(`${tag}: offered ${rate}/s for ${cfg.stepSec} s ...`);
+    const previous = bestStep(steps);
+    const prior = steps[steps.length - 1];
+    let step: StepResult;
+    try {
+      step = await pipeline.runStep(i + 1, rate);
+    } catch (err) {
+      this.log(`${tag}: failed: ${(err as Error).message}`);
+      return `step ${i + 1} failed: ${(err as Error).message}`;
+    }
+    step.stop_reason = stopReason(
+      {
+        achieved: step.achieved_per_s,
+        p99Sec: (step.latency_ms.p99 + step.sink_tx_ms_mean) / 1000,
+        previousP99Sec: prior ? (prior.latency_ms.p99 + prior.sink_tx_ms_mean) / 1000 : null,
+        exact: step.exact,
+        drained: step.drained,
+      },
+      previous?.achieved_per_s ?? null,
+      cfg.p99LimitSec,
+      cfg.minGain,
+    );
+    steps.push(step);
+    this.log(
+      `${tag}: offered ${rate}/s, sent ${Math.round(step.sent_per_s)}/s, achieved ${Math.round(step.achieved_per_s)}/s, ` +
+        `p50 ${(step.latency_ms.p50 / 1000).toFixed(2)} s, p99 ${(step.latency_ms.p99 / 1000).toFixed(2)} s, ` +
+        `${step.exact ? 'exact' : 'NOT EXACT'} (${step.stored}/${step.readings})` +
+        (step.stop_reason ? `; stopping: ${step.stop_reason}` : ''),
+    );
+    return step.stop_reason ? `after step ${i + 1}: ${step.stop_reason}` : null;
   }
 
   private async write(result: BenchResult): Promise<BenchFiles> {

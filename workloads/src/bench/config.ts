@@ -35,6 +35,11 @@ export interface BenchConfig {
   readonly simMode: 'rate' | 'realtime';
   /** Readings per MQTT message from the simulator (its --batch-size). */
   readonly simBatchSize: number;
+  /**
+   * Readings per message in the Mosquitto ceiling. The simulator sends what fell due since its
+   * last turn (a few to a few dozen readings per array at these rates), so the default is small.
+   */
+  readonly mqttCeilingBatch: number;
   readonly simConnections: number;
   /** Rows / records / readings used by each ceiling measurement; 0 skips the ceilings. */
   readonly ceilingRows: number;
@@ -157,6 +162,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     intervalSec,
     simMode: simMode(r),
     simBatchSize: r.int('simBatchSize', 'BENCH_SIM_BATCH_SIZE', 100, 1, 1000),
+    mqttCeilingBatch: r.int('mqttCeilingBatch', 'BENCH_MQTT_CEILING_BATCH', 10, 1, 1000),
     simConnections: r.int('simConnections', 'BENCH_SIM_CONNECTIONS', 1, 1, 64),
     ceilingRows: r.int('ceilingRows', 'BENCH_CEILING_ROWS', 100_000, 0, 10_000_000),
     p99LimitSec: r.number('p99LimitSec', 'BENCH_P99_LIMIT_SEC', 5, 0.01, 3600),

@@ -225,6 +225,9 @@ export class BenchPipeline {
   /** One step: the simulator at `rate` for stepSec, then the drain, then the exact check. */
   async runStep(index: number, rate: number): Promise<StepResult> {
     const cfg = this.config;
+    for (const s of this.stages) {
+      if (!s.proc.running) throw new Error(`${s.proc.name} exited before the step; read ${s.proc.logFile}`);
+    }
     const manifestPath = join(this.dir, `${this.variant.name}-step${index}-manifest.json`);
     const devices = Math.max(1, Math.round(rate * cfg.intervalSec));
     const sim = new StageProcess(

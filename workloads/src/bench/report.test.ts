@@ -109,6 +109,7 @@ describe('report', () => {
     expect(md).toContain("| / sink's staging insert | 16.6% |");
     expect(md).toContain('| / Kafka produce+consume | 12.4% |');
     expect(md).toContain('| / Mosquitto QoS 1 (readings) | 3.3% |');
+    expect(md).toContain('| MQTT messages/s (498) / Mosquitto QoS 1 messages/s | 33.2% |');
     expect(md).toContain('Stopped: after step 3');
   });
 

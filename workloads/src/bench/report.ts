@@ -168,6 +168,12 @@ export function renderMarkdown(result: BenchResult, pngName: string | null): str
       L.push(`| / sink's staging insert | ${pct(best.achieved_per_s / c.staging_insert_rows_per_s)} |`);
       L.push(`| / Kafka produce+consume | ${pct(best.achieved_per_s / c.kafka_records_per_s)} |`);
       L.push(`| / Mosquitto QoS 1 (readings) | ${pct(best.achieved_per_s / c.mqtt_readings_per_s)} |`);
+      if (best.messages > 0) {
+        const msgs = best.achieved_per_s / (best.readings / best.messages);
+        L.push(
+          `| MQTT messages/s (${int(msgs)}) / Mosquitto QoS 1 messages/s | ${pct(msgs / c.mqtt_messages_per_s)} |`,
+        );
+      }
     }
   }
   L.push('', '## How to read it', '');

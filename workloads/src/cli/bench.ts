@@ -12,6 +12,7 @@ const FLAG_ENV = {
   'sim-batch-size': 'BENCH_SIM_BATCH_SIZE',
   'sim-connections': 'BENCH_SIM_CONNECTIONS',
   'ceiling-rows': 'BENCH_CEILING_ROWS',
+  'mqtt-ceiling-batch': 'BENCH_MQTT_CEILING_BATCH',
   'p99-limit': 'BENCH_P99_LIMIT_SEC',
   'min-gain': 'BENCH_MIN_GAIN',
   'sample-ms': 'BENCH_SAMPLE_MS',
@@ -35,6 +36,7 @@ const DESCRIPTIONS: Record<FlagName, string> = {
   'sim-batch-size': 'readings per MQTT message from the simulator (default 100)',
   'sim-connections': "the simulator's MQTT connections (default 1)",
   'ceiling-rows': 'rows/records/readings per ceiling measurement; 0 skips the ceilings (default 100000)',
+  'mqtt-ceiling-batch': 'readings per MQTT message in the Mosquitto ceiling (default 10)',
   'p99-limit': 'stop stepping once p99 latency passes this many seconds (default 5)',
   'min-gain': 'stop once the achieved rate rises less than this share over the best step (default 0.05)',
   'sample-ms': 'lag/CPU/memory sampling period (default 1000)',
@@ -99,6 +101,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const inexact = result.variants.flatMap((v) => v.steps).filter((s) => !s.exact);
       // The last step may fail to drain on purpose (saturation); any other mismatch is an error.
       if (inexact.some((s) => s.drained)) process.exitCode = 1;
+      if (result.variants.some((v) => / failed: /.test(v.stop_reason))) process.exitCode = 1;
     } finally {
       await bench.stop();
       process.off('SIGINT', onSignal);
