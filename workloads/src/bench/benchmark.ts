@@ -207,7 +207,6 @@ export class Benchmark {
     const tag = `step ${i + 1}/${cfg.rates.length} [${variant.name}]`;
     this.log(`${tag}: offered ${rate}/s for ${cfg.stepSec} s ...`);
     const previous = bestStep(steps);
-    const prior = steps[steps.length - 1];
     let step: StepResult;
     try {
       step = await pipeline.runStep(i + 1, rate);
@@ -219,7 +218,7 @@ export class Benchmark {
       {
         achieved: step.achieved_per_s,
         p99Sec: (step.latency_ms.p99 + step.sink_tx_ms_mean) / 1000,
-        previousP99Sec: prior ? (prior.latency_ms.p99 + prior.sink_tx_ms_mean) / 1000 : null,
+        sent: step.sent_per_s,
         exact: step.exact,
         drained: step.drained,
       },

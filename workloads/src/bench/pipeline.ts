@@ -10,6 +10,7 @@ import type { BenchConfig, BenchVariant, StageKind } from './config.js';
 import { allProcesses, clockTicksPerSec, treeSample } from './procstat.js';
 import { freePort, StageProcess, waitUntil } from './stage.js';
 import {
+  achievedRate,
   cpuPercent,
   promValue,
   ratePerSec,
@@ -41,7 +42,7 @@ export interface StepResult {
   exact: boolean;
   drained: boolean;
   drain_sec: number;
-  /** Readings / the longer of the span of their timestamps and the span of their ingested_at. */
+  /** stats.ts achievedRate: the sent rate, lowered by the latency the step built up. */
   achieved_per_s: number;
   /** ingested_at - timestamp per row, ms (see the report for what the ends are). */
   latency_ms: LatencySummary;
@@ -271,12 +272,14 @@ export class BenchPipeline {
     );
     const samples: Sample[] = [];
     const dlqBefore = await this.endOffset(this.dlq);
-    samples.push(await this.sample(sim));
+    samples.push(await this.sampleRetrying(sim));
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         await new Promise((r) => setTimeout(r, cfg.sampleMs));
-        if (sampling) samples.push(await this.sample(sim));
+        // A sample that fails (a coordinator moving, a broker restarting) is skipped.
+        const s = sampling ? await this.sample(sim).catch(() => null) : null;
+        if (s) samples.push(s);
       }
     })();
     sim.start();
@@ -305,7 +308,7 @@ export class BenchPipeline {
     await new Promise((r) => setTimeout(r, Math.min(2000, cfg.sampleMs * 2)));
     sampling = false;
     await sampler;
-    samples.push(await this.sample(sim));
+    samples.push(await this.sampleRetrying(sim));
 
     const rows = await this.rowsBetween(first, last);
     const ids = new Set<string>();
@@ -325,8 +328,6 @@ export class BenchPipeline {
     );
     const digestMatch = digest === manifest.digest;
     const exact = digestMatch && rows.length === manifest.total && ids.size === rows.length;
-    const firstIngested = ingested[0] ?? 0;
-    const lastIngested = ingested[ingested.length - 1] ?? 0;
 
     const base = samples[0]!;
     const end = samples[samples.length - 1]!;
@@ -344,7 +345,7 @@ export class BenchPipeline {
       exact,
       drained,
       drain_sec: drainSec,
-      achieved_per_s: ratePerSec(rows.length, Math.max(1, last - first, lastIngested - firstIngested)),
+      achieved_per_s: achievedRate(rows),
       latency_ms: summarizeLatencies(latencies),
       sink_tx_ms_mean: txCount > 0 ? ((end.sinkTxSum - base.sinkTxSum) / txCount) * 1000 : 0,
       lag: {
@@ -428,6 +429,18 @@ export class BenchPipeline {
   private async committed(groupId: string): Promise<number> {
     const [entry] = await this.admin!.fetchOffsets({ groupId, topics: [this.topic] });
     return (entry?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  }
+
+  private async sampleRetrying(sim: StageProcess): Promise<Sample> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sample(sim);
+      } catch (err) {
+        if (attempt >= 10)
+          throw new Error(`benchmark: cannot sample offsets/metrics: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
   private async sample(sim: StageProcess): Promise<Sample> {

@@ -180,20 +180,21 @@ export function renderMarkdown(result: BenchResult, pngName: string | null): str
   L.push(
     `- offered: the target; the simulator (${result.settings.sim_mode === 'rate' ? `load mode, arrays of up to ${result.settings.sim_batch_size} readings per MQTT message` : 'real time, each device publishing when due'}) ` +
       `runs rate x ${result.settings.interval_sec} s devices for ${result.settings.step_sec} s per step, so simulated time runs at wall-clock speed. ` +
-      'sent: readings generated / span of their timestamps. ' +
-      'achieved: readings stored / the longer of the span of their timestamps and the span of their ingested_at.',
-    '- readings/MQTT msg: the simulator publishes what is due at each turn of its loop as one JSON array (up to ' +
-      "its batch size); in real-time mode arrays are smaller than the Mosquitto ceiling's. Mosquitto's and the " +
-      "adapter's cost is mostly per message, so compare messages/s: sent/s divided by readings/MQTT msg.",
+      'sent: readings generated / span of their timestamps. achieved: readings / (that span + the latency ' +
+      'the step built up: mean latency of its last tenth of readings minus that of its first tenth), i.e. the ' +
+      'sent rate when no queue builds, and the rate really carried when one does.',
+    '- readings/MQTT msg: the simulator publishes what fell due since its last turn (a few ms) as one JSON array ' +
+      `(up to ${result.settings.sim_batch_size}), so arrays grow with the rate. Mosquitto's and the adapter's cost is ` +
+      'mostly per message: compare messages/s (sent/s divided by readings/MQTT msg) with the Mosquitto ceiling.',
     `- latency: ${LATENCY_DEFINITION}`,
     `- exact: the rows whose timestamps fall in the step are exactly the simulator's manifest: same count, ` +
       'no reading twice, and the sha256 digest of reading_id|timestamp|value equal.',
     '- adapter lag: readings whose timestamp had passed minus readings Kafka confirmed to the adapters ' +
       '(waiting in the simulator, Mosquitto or the adapter). sink/processor lag: end offsets minus the ' +
       "group's committed offsets (the sink commits after its database commit).",
-    `- stepping stops when p99 (plus the mean sink transaction) passes ${result.settings.p99_limit_sec} s and rose ` +
-      'over the previous step (a p99 over the limit that falls as the load rises comes from batching waits, ' +
-      'not from a queue), when the achieved rate rises less than ' +
+    `- stepping stops when p99 (plus the mean sink transaction) passes ${result.settings.p99_limit_sec} s while a ` +
+      'queue builds (achieved below sent: batching waits alone can put p99 near the limit at low rates), when ' +
+      'the achieved rate rises less than ' +
       `${Math.round(result.settings.min_gain * 100)}% over the best so far, or a step does not drain or match.`,
   );
   return `${L.join('\n')}\n`;

@@ -96,6 +96,13 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Whatever goes wrong, the stage processes, database and topics this run made go too.
+    const onCrash = (err: unknown) => {
+      console.error('bench: failed:', err);
+      void bench.stop().finally(() => process.exit(1));
+    };
+    process.on('unhandledRejection', onCrash);
+    process.on('uncaughtException', onCrash);
     try {
       const { result } = await bench.run();
       const inexact = result.variants.flatMap((v) => v.steps).filter((s) => !s.exact);
@@ -106,6 +113,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       await bench.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('unhandledRejection', onCrash);
+      process.off('uncaughtException', onCrash);
     }
   },
 };
