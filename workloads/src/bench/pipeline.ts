@@ -209,17 +209,27 @@ export class BenchPipeline {
         proc.start();
         this.stages.push({ kind, proc, port });
       }
+      // One kind at a time: stages that register the same registry subjects at the same moment
+      // can race (a sink seen exiting on 409 "rule COMPATIBILITY already exists" for the DLQ).
+      for (const s of this.stages.filter((x) => x.kind === kind)) await this.ready(s.proc, s.port);
     }
-    for (const s of this.stages) {
-      await waitUntil(
-        `${s.proc.name} ready (log: ${s.proc.logFile})`,
-        async () => {
-          if (!s.proc.running) throw new Error(`${s.proc.name} exited; read ${s.proc.logFile}`);
-          const res = await fetch(`http://127.0.0.1:${s.port}/readyz`);
-          return res.ok || (await res.text()).trim();
-        },
-        120_000,
-      );
+  }
+
+  private async ready(proc: StageProcess, port: number): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    let last = '';
+    for (;;) {
+      if (!proc.running)
+        throw new Error(`benchmark: ${proc.name} exited while starting; read ${proc.logFile}`);
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch((err: Error) => err);
+      if (!(res instanceof Error) && res.ok) return;
+      last = res instanceof Error ? res.message : (await res.text()).trim();
+      if (Date.now() > deadline) {
+        throw new Error(
+          `benchmark: ${proc.name} not ready after 120 s (last: ${last}); read ${proc.logFile}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
     }
   }
 
