@@ -208,10 +208,11 @@ export class BenchPipeline {
         );
         proc.start();
         this.stages.push({ kind, proc, port });
+        // One at a time: stages that register the same registry subject at the same moment race
+        // (seen: an adapter, or a sink beside an adapter, exiting on 409 "A rule named
+        // 'COMPATIBILITY' already exists" from PUT /config/<subject>).
+        await this.ready(proc, port);
       }
-      // One kind at a time: stages that register the same registry subjects at the same moment
-      // can race (a sink seen exiting on 409 "rule COMPATIBILITY already exists" for the DLQ).
-      for (const s of this.stages.filter((x) => x.kind === kind)) await this.ready(s.proc, s.port);
     }
   }
 
