@@ -54,8 +54,17 @@ export class AvroSerializer<T> {
     } catch (err) {
       // The subject already has a compatibility level set by its owner (the operator, a user):
       // BACKWARD is only our default for a new subject, not a reason to refuse to start.
+      // The client insists that the level it is given equals the subject's, so pass the level the
+      // subject has (its message names it: "... (BACKWARD != NONE)"). NONE is also what a subject
+      // reports between another process's first registration and its setting the level, when two
+      // stages start at once.
       if ((err as Error).name !== 'ConfluentSchemaRegistryCompatibilityError') throw err;
-      ({ id } = await this.registry.register(schema, { subject: this.subject }));
+      const level = /!= ([A-Z_]+)\)/.exec((err as Error).message)?.[1];
+      const known = Object.values(COMPATIBILITY) as string[];
+      const opts = known.includes(level ?? '')
+        ? { subject: this.subject, compatibility: level as COMPATIBILITY }
+        : { subject: this.subject };
+      ({ id } = await this.registry.register(schema, opts));
     }
     this.schemaId = id;
     return id;
