@@ -58,7 +58,7 @@ export interface BenchConfig {
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const DEFAULT_RATES = [2000, 5000, 10000, 15000, 20000, 30000, 40000] as const;
+export const DEFAULT_RATES = [2000, 5000, 7500, 10000, 15000, 20000, 30000, 40000] as const;
 
 /**
  * A variant from `name:adapters=2,sinks=2,DATA_SINK_BATCH_SIZE=5000,sink.X=1`: counts in

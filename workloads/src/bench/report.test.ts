@@ -9,6 +9,7 @@ import {
   renderMarkdown,
   renderSvg,
   spliceReadme,
+  sustainedStep,
   type BenchResult,
 } from './report.js';
 
@@ -85,12 +86,19 @@ const result: BenchResult = {
 describe('report', () => {
   it('the best step is the fastest exact one', () => {
     expect(bestStep(result.variants[0]!.steps)?.index).toBe(2);
+    expect(sustainedStep([step(1, 2000, 1990, 800), step(2, 5000, 4000, 9000)])?.index).toBe(1);
     expect(bestStep([])).toBeNull();
   });
 
   it('headline: best exact rate, its share of COPY and p99', () => {
     expect(headline(result)).toBe(
-      'default (1 adapter, 1 sink): 4,980 readings/s sustained = 6.2% of raw COPY, p99 1.20 s, every reading stored exactly once',
+      'default (1 adapter, 1 sink): 4,980 readings/s sustained (6.2% of raw COPY), p50 0.40 s, p99 1.20 s; every reading stored exactly once',
+    );
+    const queued = structuredClone(result);
+    queued.variants[0]!.steps[2] = step(3, 10000, 7000, 9000);
+    expect(headline(queued)).toBe(
+      'default (1 adapter, 1 sink): 4,980 readings/s sustained (6.2% of raw COPY), p50 0.40 s, p99 1.20 s; ' +
+        'at 10,000/s offered it carried 7,000/s (8.8% of raw COPY) with a growing queue (p99 9.00 s); every reading stored exactly once',
     );
   });
 

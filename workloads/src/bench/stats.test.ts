@@ -72,6 +72,7 @@ describe('stopReason', () => {
   });
   it('a p99 over the limit without a queue (batching waits) does not stop', () => {
     expect(stopReason({ ...ok, p99Sec: 6 }, 9000, 5, 0.05)).toBeNull();
+    expect(stopReason({ ...ok, p99Sec: 6, achieved: 9400 }, 8000, 5, 0.05)).toBeNull();
   });
   it('stops on a flat rate, a slow p99 with a queue, no drain or a mismatch', () => {
     expect(stopReason(ok, 9800, 5, 0.05)).toMatch(/rose less than 5%/);

@@ -27,7 +27,7 @@ type BenchArgs = Partial<Record<FlagName, string | boolean | string[]>>;
 
 const DESCRIPTIONS: Record<FlagName, string> = {
   rates:
-    'offered readings/s per step, rising, comma-separated (default 2000,5000,10000,15000,20000,30000,40000)',
+    'offered readings/s per step, rising, comma-separated (default 2000,5000,7500,10000,15000,20000,30000,40000)',
   'step-sec': 'seconds the simulator offers each rate (default 20)',
   'drain-sec': 'after a step, seconds allowed until every reading is stored (default 60)',
   interval: 'seconds between readings of one simulated device; devices = rate x interval (default 1)',
