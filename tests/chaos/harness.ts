@@ -461,13 +461,18 @@ export class ChaosRun {
 
   /** The processor's consumer-group lag, once it has had up to 60 s to reach 0. */
   async processorCatchUp(): Promise<number> {
+    return this.groupCatchUp(`${this.id}-processor`);
+  }
+
+  /** A consumer group's lag on the scenario's topic, once it has had up to 60 s to reach 0. */
+  async groupCatchUp(groupId: string, waitMs = 60_000): Promise<number> {
     const admin = this.kafka().admin();
     await admin.connect();
     try {
       const lagNow = async () => {
         const ends = await admin.fetchTopicOffsets(this.topic);
         const [committed] = await admin.fetchOffsets({
-          groupId: `${this.id}-processor`,
+          groupId,
           topics: [this.topic],
         });
         let lag = 0;
@@ -479,7 +484,7 @@ export class ChaosRun {
         return lag;
       };
       let lag = await lagNow();
-      const deadline = Date.now() + 60_000;
+      const deadline = Date.now() + waitMs;
       while (lag > 0 && Date.now() < deadline) {
         await sleep(1000);
         lag = await lagNow();

@@ -31,6 +31,11 @@ export class StageProcess {
     this.starts++;
   }
 
+  /** The current process id (undefined before start). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
