@@ -37,6 +37,9 @@ describe('temporary or permanent', () => {
     );
     expect(isTemporaryRegistryError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true);
     expect(isTemporaryRegistryError(new Error('fetch failed'))).toBe(true);
+    // What the registry client really throws when the registry is down (tests/chaos 6).
+    const refused = 'Confluent_Schema_Registry - Error, status 400: connect ECONNREFUSED 127.0.0.1:8081';
+    expect(isTemporaryRegistryError(Object.assign(new Error(refused), { status: 400 }))).toBe(true);
     expect(isTemporaryRegistryError(new Error('invalid schema'))).toBe(false);
   });
 
