@@ -120,8 +120,9 @@ export class BenchPipeline {
       await admin.unsafe(`create database ${this.databaseName}`);
     } catch (err) {
       throw new Error(
-        `benchmark: cannot create database ${this.databaseName} (${(err as Error).message}); ` +
-          `the user of DATABASE_URL needs CREATEDB, as iot_user has on the local stack`,
+        `benchmark: cannot create database ${this.databaseName} on ${base.host} (${(err as Error).message}); ` +
+          'check the stack is up (`iotpipe stack status`, `iotpipe stack up`) and that the user of ' +
+          'DATABASE_URL has CREATEDB, as iot_user has on the local stack',
         { cause: err },
       );
     } finally {
