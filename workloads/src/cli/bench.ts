@@ -109,6 +109,11 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       // The last step may fail to drain on purpose (saturation); any other mismatch is an error.
       if (inexact.some((s) => s.drained)) process.exitCode = 1;
       if (result.variants.some((v) => / failed: /.test(v.stop_reason))) process.exitCode = 1;
+    } catch (err) {
+      // The harness's own errors name cause and fix: one line, no stack.
+      if (!(err instanceof Error) || !err.message.startsWith('benchmark:')) throw err;
+      console.error(`iotpipe: ${err.message}`);
+      process.exitCode = 1;
     } finally {
       await bench.stop();
       process.off('SIGINT', onSignal);
