@@ -114,13 +114,14 @@ export class BenchPipeline {
   /** A fresh database with the project's migrations, and fresh topics. */
   async prepare(): Promise<void> {
     const base = new URL(this.config.connection.databaseUrl);
-    this.databaseName = this.id.replace(/-/g, '_');
+    const name = this.id.replace(/-/g, '_');
     const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
     try {
-      await admin.unsafe(`create database ${this.databaseName}`);
+      await admin.unsafe(`create database ${name}`);
+      this.databaseName = name; // from here on, teardown drops it
     } catch (err) {
       throw new Error(
-        `benchmark: cannot create database ${this.databaseName} on ${base.host} (${(err as Error).message}); ` +
+        `benchmark: cannot create database ${name} on ${base.host} (${(err as Error).message}); ` +
           'check the stack is up (`iotpipe stack status`, `iotpipe stack up`) and that the user of ' +
           'DATABASE_URL has CREATEDB, as iot_user has on the local stack',
         { cause: err },
@@ -128,7 +129,7 @@ export class BenchPipeline {
     } finally {
       await admin.end({ timeout: 5 });
     }
-    base.pathname = `/${this.databaseName}`;
+    base.pathname = `/${name}`;
     this.databaseUrl = base.toString();
     await new Migrator(this.databaseUrl).migrate();
     this.sql = postgres(this.databaseUrl, { max: 2, onnotice: () => {} });
