@@ -108,6 +108,7 @@ export class ChaosRun {
   private watching = false;
   readonly notes: string[] = [];
   private readonly marks: string[] = [];
+  private clean = false;
 
   constructor(readonly options: ChaosOptions) {
     this.id = uniqueName(`chaos${options.scenario.split('-')[0]}`);
@@ -415,6 +416,7 @@ export class ChaosRun {
     };
     if (sent !== manifest.total)
       row.notes.push(`manifest-readings has ${sent} lines, manifest total ${manifest.total}`);
+    this.clean = lost === 0 && duplicates === 0;
     await writeRow(row);
     return { ...row, digestEqual: digest === manifest.digest, processorLag, unhealthy };
   }
@@ -510,6 +512,8 @@ export class ChaosRun {
       .catch(() => {})
       .finally(() => admin.disconnect().catch(() => {}));
     if (!keepLogs) await rm(this.dir, { recursive: true, force: true });
+    // The logs stay; the big per-reading file only when readings were lost or doubled.
+    else if (this.clean) await rm(this.manifestReadingsPath, { force: true });
   }
 }
 
