@@ -44,6 +44,19 @@ export class AvroSerializer<T> {
 
   async start(): Promise<number> {
     if (this.schemaId !== undefined) return this.schemaId;
+    try {
+      return await this.register();
+    } catch (err) {
+      // Two stages registering a new subject at once (the adapter and the sink both write the
+      // DLQ) both find no level and both set it; Apicurio answers the second with 409 "A rule
+      // named 'COMPATIBILITY' already exists". The subject is there now: register again.
+      const e = err as { status?: unknown; message?: unknown };
+      if (e.status !== 409 || !/already exists/.test(String(e.message))) throw err;
+      return this.register();
+    }
+  }
+
+  private async register(): Promise<number> {
     const schema = { type: SchemaType.AVRO as const, schema: this.schemaText };
     let id: number;
     try {
