@@ -61,7 +61,6 @@ class PipelineRun {
         ...common,
         ADAPTER_TOPIC_PREFIX: this.prefix,
         ADAPTER_MQTT_CLIENT_ID: `${this.id}-adapter`,
-        ADAPTER_SHARED_GROUP: `${this.id}-adapter`,
         ADAPTER_METRICS_PORT: String(this.adapterPort),
         ADAPTER_METRICS_HOST: '127.0.0.1',
       },

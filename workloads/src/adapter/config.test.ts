@@ -8,26 +8,30 @@ describe('loadAdapterConfig', () => {
     expect(c).toMatchObject({
       mqttClientId: 'iotpipe-adapter',
       subscriptions: ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#'],
-      sharedGroup: 'iotpipe-adapter',
+      sharedGroup: '',
       maxInFlight: 64,
       metricsPort: 8002,
     });
     expect(c.connection.topic).toBe('iot-sensor-data');
-    expect(effectiveFilters(c)).toEqual([
-      '$share/iotpipe-adapter/ruuvi/+/+',
-      '$share/iotpipe-adapter/ruuvitag/data',
-      '$share/iotpipe-adapter/iotpipe/sim/#',
-    ]);
+    // Plain by default: Mosquitto keeps a plain subscription across its restart.
+    expect(effectiveFilters(c)).toEqual(['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#']);
   });
 
   it('applies prefix and group; "-" subscribes without a group', () => {
-    const c = loadAdapterConfig({
+    const grouped = loadAdapterConfig({ ADAPTER_TOPIC_PREFIX: 't1/', ADAPTER_SHARED_GROUP: 'g1' });
+    expect(effectiveFilters(grouped)).toEqual([
+      '$share/g1/t1/ruuvi/+/+',
+      '$share/g1/t1/ruuvitag/data',
+      '$share/g1/t1/iotpipe/sim/#',
+    ]);
+    const plain = loadAdapterConfig({
       ADAPTER_TOPIC_PREFIX: 't1/',
       ADAPTER_SHARED_GROUP: '-',
-      ADAPTER_MAX_IN_FLIGHT: '1',
+      ADAPTER_MAX_IN_FLIGHT: '8',
       ADAPTER_SUBSCRIPTIONS: 'ruuvi/#',
     });
-    expect(effectiveFilters(c)).toEqual(['t1/ruuvi/#']);
+    expect(effectiveFilters(plain)).toEqual(['t1/ruuvi/#']);
+    expect(plain.maxInFlight).toBe(8);
   });
 
   it.each([
@@ -54,11 +58,5 @@ describe('loadAdapterConfig', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect(err).toMatchObject({ field, envVar });
     expect((err as Error).message).toContain(envVar);
-  });
-
-  it('refuses several lanes without a shared group (each would read every message)', () => {
-    expect(() => loadAdapterConfig({ ADAPTER_SHARED_GROUP: '-', ADAPTER_MAX_IN_FLIGHT: '2' })).toThrow(
-      /maxInFlight/,
-    );
   });
 });

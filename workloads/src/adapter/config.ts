@@ -5,15 +5,19 @@ export const DEFAULT_SUBSCRIPTIONS = ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim
 
 export interface AdapterConfig {
   readonly connection: ConnectionConfig;
-  /** MQTT client id; with several lanes, lane i uses `<clientId>-<i>`. Fixed so sessions persist. */
+  /** MQTT client id. Fixed so the session (subscription and queued messages) persists. */
   readonly mqttClientId: string;
   /** Topic filters, before the prefix and the shared-subscription group are applied. */
   readonly subscriptions: readonly string[];
   /** Prepended to every filter and stripped before routing (isolates tests and tenants). */
   readonly topicPrefix: string;
-  /** `$share/<group>/<filter>` so several adapters split the load; '' subscribes plainly. */
+  /**
+   * `$share/<group>/<filter>` so several adapter processes split the load; '' (the default)
+   * subscribes plainly. Mosquitto 2.0 does not restore shared subscriptions after its own
+   * restart: messages published before the adapters subscribe again are not delivered.
+   */
   readonly sharedGroup: string;
-  /** MQTT messages processed at once: one per MQTT session ("lane"). */
+  /** MQTT messages handled at once: the connection's Receive Maximum (PUBACKs held meanwhile). */
   readonly maxInFlight: number;
   readonly maxPayloadBytes: number;
   readonly dedupWindowSize: number;
@@ -46,7 +50,9 @@ export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): Adapter
       `'${topicPrefix}' must end with '/' and hold no wildcard`,
     );
   }
-  const sharedGroup = r.string('sharedGroup', 'ADAPTER_SHARED_GROUP', 'iotpipe-adapter');
+  // No group by default: one adapter reads with a plain persistent subscription, which Mosquitto
+  // keeps across its own restart; a shared subscription it does not (tests/chaos 5a).
+  const sharedGroup = r.string('sharedGroup', 'ADAPTER_SHARED_GROUP', '-');
   if (sharedGroup === '-') {
     // '-' is how an env file spells "no group" (an empty value means the default).
   } else if (!/^[A-Za-z0-9_.-]+$/.test(sharedGroup)) {
@@ -57,17 +63,10 @@ export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): Adapter
     );
   }
   const group = sharedGroup === '-' ? '' : sharedGroup;
-  // 64, not 16: each lane holds one message until Kafka acked it, so lanes bound the throughput
-  // (bench/optimisations.md: 20k -> 30k readings/s with batches of 100, 960 -> 2,700 single
-  // messages/s); past 64 the adapter's CPU, not the round trips, is the limit for batches.
-  const maxInFlight = r.int('maxInFlight', 'ADAPTER_MAX_IN_FLIGHT', 64, 1, 256);
-  if (maxInFlight > 1 && group === '') {
-    throw new ConfigError(
-      'maxInFlight',
-      'ADAPTER_MAX_IN_FLIGHT',
-      'more than 1 needs a shared group (ADAPTER_SHARED_GROUP), or each lane would read every message',
-    );
-  }
+  // The connection's Receive Maximum: messages handled at once, each PUBACK held until Kafka
+  // acknowledged it. 64: past that the adapter's CPU, not the round trips, is the limit
+  // (bench/optimisations.md).
+  const maxInFlight = r.int('maxInFlight', 'ADAPTER_MAX_IN_FLIGHT', 64, 1, 65_535);
   const mqttClientId = r.string('mqttClientId', 'ADAPTER_MQTT_CLIENT_ID', 'iotpipe-adapter');
   if (!/^[A-Za-z0-9_.-]{1,60}$/.test(mqttClientId)) {
     throw new ConfigError(
