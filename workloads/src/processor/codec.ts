@@ -1,3 +1,4 @@
+import { isTemporaryRegistryError } from '../kafka/registry-errors.js';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { loadAlertSchemaText, type Alert } from '../schema/alert.js';
@@ -87,14 +88,4 @@ export class ProcessorCodec {
   }
 }
 
-/** Network failures and 5xx from the registry pass; a 404 (unknown schema id) does not. */
-export function isTemporaryRegistryError(err: unknown): boolean {
-  const e = err as { status?: number; code?: string; name?: string; message?: string };
-  if (e?.code && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|EPIPE|UND_ERR)/.test(e.code)) return true;
-  // Before the status: the registry client reports a refused connection as status 400 with the
-  // socket error in the message (tests/chaos 6).
-  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|fetch failed|network/i.test(e?.message ?? ''))
-    return true;
-  if (typeof e?.status === 'number') return e.status >= 500 || e.status === 429;
-  return false;
-}
+export { isTemporaryRegistryError };

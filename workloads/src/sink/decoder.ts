@@ -1,3 +1,4 @@
+import { isTemporaryRegistryError } from '../kafka/registry-errors.js';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { loadSchemaText, type SensorReading } from '../schema/index.js';
@@ -15,23 +16,7 @@ export class RecordDecodeError extends Error {
   }
 }
 
-/** Registry unreachable or failing (5xx, 429, sockets): retry, the record is fine. */
-export function isTemporaryRegistryError(err: unknown): boolean {
-  const e = err as { status?: unknown; code?: unknown; message?: unknown } | null;
-  if (typeof e?.code === 'string' && /^(ECONN|ETIMEDOUT|EAI_AGAIN|EPIPE|EHOSTUNREACH|UND_ERR)/.test(e.code)) {
-    return true;
-  }
-  // Checked before the status: the registry client (mappersmith) reports a refused connection
-  // or a timeout as status 400 with the socket error in the message (found by tests/chaos 6).
-  if (
-    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|fetch failed|network|timeout/i.test(
-      typeof e?.message === 'string' ? e.message : '',
-    )
-  )
-    return true;
-  if (typeof e?.status === 'number') return e.status >= 500 || e.status === 429;
-  return false;
-}
+export { isTemporaryRegistryError };
 
 type RawReading = Omit<SensorReading, 'timestamp'> & { timestamp: number };
 
