@@ -124,10 +124,9 @@ export class KafkaSink {
       groupId: this.config.groupId,
       sessionTimeout: this.config.sessionTimeoutMs,
       heartbeatInterval: Math.min(3_000, Math.floor(this.config.sessionTimeoutMs / 3)),
-      // The broker answers a fetch when about a batch's worth of records is there or after the
-      // commit interval: light traffic is written within DATA_SINK_COMMIT_INTERVAL, heavy traffic
-      // in full batches.
-      minBytes: Math.min(this.config.batchSize * 100, 1_000_000),
+      // The broker answers a fetch when SINK_FETCH_MIN_BYTES are there or after the commit
+      // interval (see SinkConfig.fetchMinBytes).
+      minBytes: this.config.fetchMinBytes,
       maxWaitTimeInMs: this.config.commitIntervalMs,
       maxBytesPerPartition: 1_048_576,
     });
