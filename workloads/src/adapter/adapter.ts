@@ -12,7 +12,6 @@ import { MetricsServer } from '../metrics/server.js';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
 import { formatOfTopic, parsePayload, PayloadError, type PayloadErrorCode } from '../sources/index.js';
 import { effectiveFilters, type AdapterConfig } from './config.js';
-import { HeldPubacks } from './held-acks.js';
 import { DedupWindow } from './dedup.js';
 import { AdapterMetrics, type Dependency } from './metrics.js';
 import { AbortedError, retryUntilDone } from './retry.js';
@@ -43,10 +42,10 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
  * (customHandleAcks) until Kafka confirmed every record of the message, so a crash at any point
  * leaves the message with the broker, which redelivers it.
  *
- * One MQTT session with Receive Maximum `maxInFlight`: that many messages are handled at once,
- * each PUBACK held (HeldPubacks) until its records are in Kafka. The broker queues the rest: that
- * is the backpressure. Messages are transformed in arrival order, so per-device order holds for
- * de-duplication and anomaly jumps.
+ * MQTT.js handles one incoming PUBLISH per connection at a time (the next packet is read only
+ * after the previous one's PUBACK went out), so concurrency comes from `maxInFlight` lanes: MQTT
+ * sessions in one shared-subscription group, each with Receive Maximum 1. The broker queues the
+ * rest: that is the backpressure.
  */
 export class MqttKafkaAdapter {
   readonly metrics = new AdapterMetrics();
@@ -61,8 +60,7 @@ export class MqttKafkaAdapter {
   private readonly deadLetterSender: CoalescingSender;
   private readonly lanes: MqttClient[] = [];
   private readonly connectedLanes = new Set<number>();
-  private readonly inFlight = new Set<Promise<boolean>>();
-  private readonly heldPubacks: HeldPubacks[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private readonly aborted: Promise<void>;
   private readonly dependencyUp = new Map<Dependency, boolean>();
@@ -146,7 +144,7 @@ export class MqttKafkaAdapter {
         await this.deadLetterSerializer.start();
       });
       await this.withRetry('kafka', () => this.producer.connect());
-      const lanes = [this.startLane(0)];
+      const lanes = Array.from({ length: this.config.maxInFlight }, (_, i) => this.startLane(i));
       await Promise.race([Promise.all(lanes), this.aborted]);
     } catch (e) {
       if (e instanceof AbortedError) return; // stop() came first
@@ -155,7 +153,7 @@ export class MqttKafkaAdapter {
     if (this.state !== 'starting') return;
     this.state = 'running';
     this.log.info(
-      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} in flight, metrics :${this.metricsPort}`,
+      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} lane(s), metrics :${this.metricsPort}`,
     );
   }
 
@@ -180,19 +178,8 @@ export class MqttKafkaAdapter {
     clearTimeout(timer);
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
-    // The PUBACKs of what was drained go out before the DISCONNECT; what was abandoned stays
-    // unacknowledged with the broker. A broker that does not answer gets a forced close.
-    await Promise.allSettled(this.heldPubacks.map((h) => h.flushed()));
-    await Promise.allSettled(
-      this.lanes.map(async (lane) => {
-        let timer: NodeJS.Timeout | undefined;
-        const gentle = lane.endAsync(false).then(() => true);
-        const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2_000)));
-        const ended = await Promise.race([gentle, late]).catch(() => false);
-        clearTimeout(timer);
-        if (!ended) await lane.endAsync(true);
-      }),
-    );
+    // force: do not wait for the PUBACKs MQTT.js still owes; those messages stay with the broker.
+    await Promise.allSettled(this.lanes.map((lane) => lane.endAsync(true)));
     await this.producer.disconnect().catch(() => undefined);
     await this.metricsServer.stop();
     this.state = 'stopped';
@@ -208,7 +195,7 @@ export class MqttKafkaAdapter {
 
   private startLane(index: number): Promise<void> {
     const c = this.config;
-    const clientId = c.mqttClientId;
+    const clientId = c.maxInFlight === 1 ? c.mqttClientId : `${c.mqttClientId}-${index}`;
     const filters = effectiveFilters(c);
     const lane = mqtt.connect(c.connection.mqttUrl, {
       clientId,
@@ -216,19 +203,13 @@ export class MqttKafkaAdapter {
       password: c.connection.mqttPassword,
       protocolVersion: 5,
       clean: false,
-      properties: { sessionExpiryInterval: c.sessionExpirySeconds, receiveMaximum: c.maxInFlight },
+      properties: { sessionExpiryInterval: c.sessionExpirySeconds, receiveMaximum: 1 },
       reconnectPeriod: c.backoffInitialMs,
       connectTimeout: 10_000,
       resubscribe: false,
-      customHandleAcks: (topic, payload, packet, ack) => {
-        const publish = packet as mqtt.IPublishPacket;
-        // Packets arrive only after connect, when heldPubacks is set.
-        heldPubacks.hold(publish.messageId, this.onPublish(topic, payload, publish));
-        ack(0);
-      },
+      customHandleAcks: (topic, payload, packet, ack) =>
+        this.onPublish(topic, payload, packet as mqtt.IPublishPacket, ack),
     });
-    const heldPubacks = new HeldPubacks(lane);
-    this.heldPubacks.push(heldPubacks);
     this.lanes.push(lane);
     return new Promise<void>((resolve) => {
       lane.on('connect', () => {
@@ -262,17 +243,21 @@ export class MqttKafkaAdapter {
     });
   }
 
-  /** Resolves true once the message is safe in Kafka (its PUBACK may go), false if it must not be acked. */
-  private onPublish(topic: string, payload: Buffer, packet: mqtt.IPublishPacket): Promise<boolean> {
+  /** customHandleAcks: the ack callback runs only when the message is safe in Kafka. */
+  private onPublish(
+    topic: string,
+    payload: Buffer,
+    packet: mqtt.IPublishPacket,
+    ack: (error: Error | number, code?: number) => void,
+  ): void {
     // Not running: leave it unacknowledged; the connection is about to close and the broker
     // redelivers it to whoever holds the session next.
-    if (this.state !== 'running' && this.state !== 'starting') return Promise.resolve(false);
+    if (this.state !== 'running' && this.state !== 'starting') return;
     const work = this.handle(topic, payload, packet).then(
-      () => true,
+      () => ack(0),
       (err: unknown) => {
         if (!(err instanceof AbortedError))
           this.log.warn(`message on ${topic} not acknowledged: ${String(err)}`);
-        return false;
       },
     );
     this.inFlight.add(work);
@@ -281,7 +266,6 @@ export class MqttKafkaAdapter {
       this.inFlight.delete(work);
       this.metrics.inFlight.set(this.inFlight.size);
     });
-    return work;
   }
 
   private async handle(topic: string, payload: Buffer, packet: mqtt.IPublishPacket): Promise<void> {
