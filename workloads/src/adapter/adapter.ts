@@ -12,6 +12,7 @@ import { MetricsServer } from '../metrics/server.js';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
 import { formatOfTopic, parsePayload, PayloadError, type PayloadErrorCode } from '../sources/index.js';
 import { effectiveFilters, type AdapterConfig } from './config.js';
+import { HeldPubacks } from './held-acks.js';
 import { DedupWindow } from './dedup.js';
 import { AdapterMetrics, type Dependency } from './metrics.js';
 import { AbortedError, retryUntilDone } from './retry.js';
@@ -42,10 +43,10 @@ type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
  * (customHandleAcks) until Kafka confirmed every record of the message, so a crash at any point
  * leaves the message with the broker, which redelivers it.
  *
- * MQTT.js handles one incoming PUBLISH per connection at a time (the next packet is read only
- * after the previous one's PUBACK went out), so concurrency comes from `maxInFlight` lanes: MQTT
- * sessions in one shared-subscription group, each with Receive Maximum 1. The broker queues the
- * rest: that is the backpressure.
+ * One MQTT session with Receive Maximum `maxInFlight`: that many messages are handled at once,
+ * each PUBACK held (HeldPubacks) until its records are in Kafka. The broker queues the rest: that
+ * is the backpressure. Messages are transformed in arrival order, so per-device order holds for
+ * de-duplication and anomaly jumps.
  */
 export class MqttKafkaAdapter {
   readonly metrics = new AdapterMetrics();
@@ -60,7 +61,8 @@ export class MqttKafkaAdapter {
   private readonly deadLetterSender: CoalescingSender;
   private readonly lanes: MqttClient[] = [];
   private readonly connectedLanes = new Set<number>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<boolean>>();
+  private readonly heldPubacks: HeldPubacks[] = [];
   private readonly abort = new AbortController();
   private readonly aborted: Promise<void>;
   private readonly dependencyUp = new Map<Dependency, boolean>();
@@ -144,7 +146,7 @@ export class MqttKafkaAdapter {
         await this.deadLetterSerializer.start();
       });
       await this.withRetry('kafka', () => this.producer.connect());
-      const lanes = Array.from({ length: this.config.maxInFlight }, (_, i) => this.startLane(i));
+      const lanes = [this.startLane(0)];
       await Promise.race([Promise.all(lanes), this.aborted]);
     } catch (e) {
       if (e instanceof AbortedError) return; // stop() came first
@@ -153,7 +155,7 @@ export class MqttKafkaAdapter {
     if (this.state !== 'starting') return;
     this.state = 'running';
     this.log.info(
-      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} lane(s), metrics :${this.metricsPort}`,
+      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} in flight, metrics :${this.metricsPort}`,
     );
   }
 
@@ -178,8 +180,19 @@ export class MqttKafkaAdapter {
     clearTimeout(timer);
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
-    // force: do not wait for the PUBACKs MQTT.js still owes; those messages stay with the broker.
-    await Promise.allSettled(this.lanes.map((lane) => lane.endAsync(true)));
+    // The PUBACKs of what was drained go out before the DISCONNECT; what was abandoned stays
+    // unacknowledged with the broker. A broker that does not answer gets a forced close.
+    await Promise.allSettled(this.heldPubacks.map((h) => h.flushed()));
+    await Promise.allSettled(
+      this.lanes.map(async (lane) => {
+        let timer: NodeJS.Timeout | undefined;
+        const gentle = lane.endAsync(false).then(() => true);
+        const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2_000)));
+        const ended = await Promise.race([gentle, late]).catch(() => false);
+        clearTimeout(timer);
+        if (!ended) await lane.endAsync(true);
+      }),
+    );
     await this.producer.disconnect().catch(() => undefined);
     await this.metricsServer.stop();
     this.state = 'stopped';
@@ -195,7 +208,7 @@ export class MqttKafkaAdapter {
 
   private startLane(index: number): Promise<void> {
     const c = this.config;
-    const clientId = c.maxInFlight === 1 ? c.mqttClientId : `${c.mqttClientId}-${index}`;
+    const clientId = c.mqttClientId;
     const filters = effectiveFilters(c);
     const lane = mqtt.connect(c.connection.mqttUrl, {
       clientId,
@@ -203,13 +216,19 @@ export class MqttKafkaAdapter {
       password: c.connection.mqttPassword,
       protocolVersion: 5,
       clean: false,
-      properties: { sessionExpiryInterval: c.sessionExpirySeconds, receiveMaximum: 1 },
+      properties: { sessionExpiryInterval: c.sessionExpirySeconds, receiveMaximum: c.maxInFlight },
       reconnectPeriod: c.backoffInitialMs,
       connectTimeout: 10_000,
       resubscribe: false,
-      customHandleAcks: (topic, payload, packet, ack) =>
-        this.onPublish(topic, payload, packet as mqtt.IPublishPacket, ack),
+      customHandleAcks: (topic, payload, packet, ack) => {
+        const publish = packet as mqtt.IPublishPacket;
+        // Packets arrive only after connect, when heldPubacks is set.
+        heldPubacks.hold(publish.messageId, this.onPublish(topic, payload, publish));
+        ack(0);
+      },
     });
+    const heldPubacks = new HeldPubacks(lane);
+    this.heldPubacks.push(heldPubacks);
     this.lanes.push(lane);
     return new Promise<void>((resolve) => {
       lane.on('connect', () => {
@@ -243,21 +262,17 @@ export class MqttKafkaAdapter {
     });
   }
 
-  /** customHandleAcks: the ack callback runs only when the message is safe in Kafka. */
-  private onPublish(
-    topic: string,
-    payload: Buffer,
-    packet: mqtt.IPublishPacket,
-    ack: (error: Error | number, code?: number) => void,
-  ): void {
+  /** Resolves true once the message is safe in Kafka (its PUBACK may go), false if it must not be acked. */
+  private onPublish(topic: string, payload: Buffer, packet: mqtt.IPublishPacket): Promise<boolean> {
     // Not running: leave it unacknowledged; the connection is about to close and the broker
     // redelivers it to whoever holds the session next.
-    if (this.state !== 'running' && this.state !== 'starting') return;
+    if (this.state !== 'running' && this.state !== 'starting') return Promise.resolve(false);
     const work = this.handle(topic, payload, packet).then(
-      () => ack(0),
+      () => true,
       (err: unknown) => {
         if (!(err instanceof AbortedError))
           this.log.warn(`message on ${topic} not acknowledged: ${String(err)}`);
+        return false;
       },
     );
     this.inFlight.add(work);
@@ -266,6 +281,7 @@ export class MqttKafkaAdapter {
       this.inFlight.delete(work);
       this.metrics.inFlight.set(this.inFlight.size);
     });
+    return work;
   }
 
   private async handle(topic: string, payload: Buffer, packet: mqtt.IPublishPacket): Promise<void> {
