@@ -24,6 +24,13 @@ export class CoalescingSender {
   constructor(
     private readonly producer: Producer,
     private readonly maxBatchMessages: number,
+    /**
+     * Below the broker's message.max.bytes (1 MiB): Kafka accepts or rejects a request per
+     * partition, so a batch too large for one partition would land the other partitions' records
+     * and then resend them solo, as duplicates (tests/chaos 7 saw 138 duplicated dead letters).
+     * A single larger write still goes alone, and only it can be rejected.
+     */
+    private readonly maxBatchBytes = 768 * 1024,
   ) {}
 
   /** Resolves when Kafka confirmed every message; rejects with the producer's error. */
@@ -49,11 +56,15 @@ export class CoalescingSender {
     const batch = [first];
     if (first.solo) return batch;
     let count = first.messages.length;
+    let bytes = sizeOf(first.messages);
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
+      const nextBytes = sizeOf(next.messages);
       if (next.solo || count + next.messages.length > this.maxBatchMessages) break;
+      if (bytes + nextBytes > this.maxBatchBytes) break;
       batch.push(this.queue.shift()!);
       count += next.messages.length;
+      bytes += nextBytes;
     }
     return batch;
   }
@@ -76,4 +87,15 @@ export class CoalescingSender {
       }
     }
   }
+}
+
+function sizeOf(messages: Message[]): number {
+  let bytes = 0;
+  for (const m of messages) bytes += byteLength(m.value) + byteLength(m.key);
+  return bytes;
+}
+
+function byteLength(v: Message['value'] | Message['key']): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 }
