@@ -144,8 +144,13 @@ export class ReadingStore {
         this.writeTimeoutMs,
       );
     });
+    const tx = this.transaction(sql, lines);
+    // After a timeout the transaction is abandoned: its client is ended below, which rejects it
+    // later with CONNECTION_DESTROYED; unobserved, that rejection would end the process
+    // (tests/chaos 4 lost the sink this way during a 60 s outage).
+    tx.catch(() => {});
     try {
-      return await Promise.race([this.transaction(sql, lines), timeout]);
+      return await Promise.race([tx, timeout]);
     } catch (err) {
       if (!connectionSurvived(err)) this.replaceWriter(sql);
       throw err;
