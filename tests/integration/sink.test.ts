@@ -169,8 +169,20 @@ describe('iotpipe sink', () => {
     expect(killedAt.every((n) => n > 0 && n < N)).toBe(true);
 
     // The database disappears for the sink (not for anyone else) for 30 s, with records pending.
-    const beforeOutage = await storedCount();
+    // A COMMIT the server received before the cut still completes after it: measure once settled.
     await proxy.cut();
+    let beforeOutage = await storedCount();
+    await waitFor(
+      'commits sent before the cut to settle',
+      async () => {
+        await sleep(1000);
+        const now = await storedCount();
+        const settled = now === beforeOutage;
+        beforeOutage = now;
+        return settled;
+      },
+      30_000,
+    );
     await produce(waves[3]!);
     await sleep(30_000);
     const duringOutage = await storedCount();

@@ -4,6 +4,8 @@ import avro from 'avsc';
 /** Confluent wire format: magic byte 0, schema id (4 bytes big-endian), Avro binary. */
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
+/** Tries at a subject whose compatibility level changes while we register (see register()). */
+const MAX_LEVEL_ATTEMPTS = 4;
 
 /** Thrown when a record does not match the schema: permanent, never worth a retry. */
 export class SerializationError extends Error {
@@ -58,29 +60,31 @@ export class AvroSerializer<T> {
 
   private async register(): Promise<number> {
     const schema = { type: SchemaType.AVRO as const, schema: this.schemaText };
-    let id: number;
-    try {
-      ({ id } = await this.registry.register(schema, {
-        subject: this.subject,
-        compatibility: COMPATIBILITY.BACKWARD,
-      }));
-    } catch (err) {
-      // The subject already has a compatibility level set by its owner (the operator, a user):
-      // BACKWARD is only our default for a new subject, not a reason to refuse to start.
-      // The client insists that the level it is given equals the subject's, so pass the level the
-      // subject has (its message names it: "... (BACKWARD != NONE)"). NONE is also what a subject
-      // reports between another process's first registration and its setting the level, when two
-      // stages start at once.
-      if ((err as Error).name !== 'ConfluentSchemaRegistryCompatibilityError') throw err;
-      const level = /!= ([A-Z_]+)\)/.exec((err as Error).message)?.[1];
-      const known = Object.values(COMPATIBILITY) as string[];
-      const opts = known.includes(level ?? '')
-        ? { subject: this.subject, compatibility: level as COMPATIBILITY }
-        : { subject: this.subject };
-      ({ id } = await this.registry.register(schema, opts));
+    // BACKWARD is only our default for a new subject, not a reason to refuse to start: when the
+    // subject already has a level (set by its owner, the operator, a user) the client insists the
+    // level it is given equals the subject's, and its message names it ("... (BACKWARD != NONE)").
+    // Adopt that level and try again. The level can move once more under us: a subject reports
+    // NONE between another stage's first registration and its setting the level, so a second
+    // try may meet BACKWARD.
+    let compatibility: COMPATIBILITY | undefined = COMPATIBILITY.BACKWARD;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const opts = compatibility ? { subject: this.subject, compatibility } : { subject: this.subject };
+        const { id } = await this.registry.register(schema, opts);
+        this.schemaId = id;
+        return id;
+      } catch (err) {
+        if (
+          (err as Error).name !== 'ConfluentSchemaRegistryCompatibilityError' ||
+          attempt >= MAX_LEVEL_ATTEMPTS
+        )
+          throw err;
+        const level = /!= ([A-Z_]+)\)/.exec((err as Error).message)?.[1];
+        compatibility = (Object.values(COMPATIBILITY) as string[]).includes(level ?? '')
+          ? (level as COMPATIBILITY)
+          : undefined;
+      }
     }
-    this.schemaId = id;
-    return id;
   }
 
   encode(value: T): Buffer {
