@@ -35,6 +35,7 @@ export const KAFKA_TOPIC = {
   plural: 'kafkatopics',
 } as const;
 export const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' } as const;
+export const STATEFUL_SET = { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets' } as const;
 export const SERVICE = { apiVersion: 'v1', kind: 'Service', plural: 'services' } as const;
 export const SERVICE_MONITOR = {
   apiVersion: 'monitoring.coreos.com/v1',
@@ -47,7 +48,17 @@ export const PROMETHEUS_RULE = {
   plural: 'prometheusrules',
 } as const;
 /** Every kind the operator owns (it watches each, to put back what is changed by hand). */
-export const CHILD_KINDS = [KAFKA_TOPIC, DEPLOYMENT, SERVICE, SERVICE_MONITOR, PROMETHEUS_RULE] as const;
+export const CHILD_KINDS = [
+  KAFKA_TOPIC,
+  DEPLOYMENT,
+  STATEFUL_SET,
+  SERVICE,
+  SERVICE_MONITOR,
+  PROMETHEUS_RULE,
+] as const;
+/** The kinds a stage's pods run under. */
+export const WORKLOAD_KINDS = [DEPLOYMENT, STATEFUL_SET] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 function meta(pipeline: IoTPipeline, name: string, extraLabels: Record<string, string> = {}) {
   return {
@@ -100,7 +111,20 @@ function replicasOf(stage: Stage, pipeline: IoTPipeline): number {
   }
 }
 
-export function deployment(stage: Stage, pipeline: IoTPipeline): ChildObject {
+/**
+ * The adapter runs as a StatefulSet: its MQTT session is persistent (clean start off, a session
+ * expiry) and its client id is the pod name, so only a stable pod name (`<name>-adapter-0`, ...)
+ * lets a restarted replica resume its session and receive the QoS 1 messages whose PUBACK it held
+ * (up to ADAPTER_MAX_IN_FLIGHT) and those Mosquitto queued for it while it was away. A Deployment's
+ * new pod gets a new random name, and those messages would wait in the orphaned session until it
+ * expired. The other stages keep no per-pod state (Kafka consumer groups, the simulator): Deployments.
+ */
+export function workloadKind(stage: Stage): WorkloadKind {
+  return stage === 'adapter' ? STATEFUL_SET : DEPLOYMENT;
+}
+
+/** The Deployment or StatefulSet (see {@link workloadKind}) that runs a stage. */
+export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
   const process = workloadProcess(stage, pipeline);
   const selector = { [PIPELINE_LABEL]: pipeline.metadata.name, 'app.kubernetes.io/component': stage };
   const [executable, ...args] = process.command;
@@ -132,22 +156,53 @@ export function deployment(stage: Stage, pipeline: IoTPipeline): ChildObject {
     },
   };
   // A change of what this stage runs (image, command, env, resources) changes the pod template,
-  // so the Deployment rolls; changes that do not concern this stage leave its pods alone.
+  // so the workload rolls; changes that do not concern this stage leave its pods alone.
   const configHash = stableHash({ container });
+  const kind = workloadKind(stage);
+  const common = {
+    replicas: replicasOf(stage, pipeline),
+    selector: { matchLabels: selector },
+    template: {
+      metadata: {
+        labels: { ...pipelineLabels(pipeline), ...selector },
+        annotations: { [CONFIG_HASH_ANNOTATION]: configHash },
+      },
+      spec: { containers: [container], terminationGracePeriodSeconds: 30 },
+    },
+  };
   return {
-    apiVersion: DEPLOYMENT.apiVersion,
-    kind: DEPLOYMENT.kind,
+    apiVersion: kind.apiVersion,
+    kind: kind.kind,
+    metadata: meta(pipeline, childName(pipeline, stage), { 'app.kubernetes.io/component': stage }),
+    spec:
+      kind === STATEFUL_SET
+        ? {
+            ...common,
+            // The governing Service (pod DNS names); selector, serviceName and
+            // podManagementPolicy are immutable, so they depend on nothing in the spec.
+            serviceName: childName(pipeline, stage),
+            // The replicas share the messages through a shared subscription and do not depend on
+            // one another: start, restart and scale them all at once, not one by one in order.
+            podManagementPolicy: 'Parallel',
+            updateStrategy: { type: 'RollingUpdate' },
+          }
+        : common,
+  };
+}
+
+/**
+ * The headless Service governing a StatefulSet (its `serviceName`). No ports: the metrics
+ * Service already exposes every workload's port for the ServiceMonitor, which selects Services
+ * by the pipeline label and would otherwise scrape the adapter twice.
+ */
+export function governingService(stage: Stage, pipeline: IoTPipeline): ChildObject {
+  return {
+    apiVersion: SERVICE.apiVersion,
+    kind: SERVICE.kind,
     metadata: meta(pipeline, childName(pipeline, stage), { 'app.kubernetes.io/component': stage }),
     spec: {
-      replicas: replicasOf(stage, pipeline),
-      selector: { matchLabels: selector },
-      template: {
-        metadata: {
-          labels: { ...pipelineLabels(pipeline), ...selector },
-          annotations: { [CONFIG_HASH_ANNOTATION]: configHash },
-        },
-        spec: { containers: [container], terminationGracePeriodSeconds: 30 },
-      },
+      clusterIP: 'None',
+      selector: { [PIPELINE_LABEL]: pipeline.metadata.name, 'app.kubernetes.io/component': stage },
     },
   };
 }
@@ -213,7 +268,11 @@ export function prometheusRule(pipeline: IoTPipeline): ChildObject {
 export function desiredChildren(pipeline: IoTPipeline): ChildObject[] {
   return [
     ...kafkaTopics(pipeline),
-    ...stagesOf(pipeline).map((stage) => deployment(stage, pipeline)),
+    ...stagesOf(pipeline).flatMap((stage) =>
+      workloadKind(stage) === STATEFUL_SET
+        ? [governingService(stage, pipeline), workload(stage, pipeline)]
+        : [workload(stage, pipeline)],
+    ),
     metricsService(pipeline),
     serviceMonitor(pipeline),
     prometheusRule(pipeline),
@@ -224,6 +283,17 @@ export function desiredChildren(pipeline: IoTPipeline): ChildObject[] {
 export function removedStages(pipeline: IoTPipeline): Stage[] {
   const present = new Set(stagesOf(pipeline));
   return (['processor', 'simulator'] as const).filter((s) => !present.has(s));
+}
+
+/**
+ * Workloads of an older operator version under a kind the stage no longer runs as: the
+ * adapter's Deployment from before it became a StatefulSet. The reconciler deletes each once
+ * its replacement has rolled out (so the shared subscription is never left without consumers).
+ */
+export function supersededWorkloads(pipeline: IoTPipeline): Array<{ stage: Stage; kind: WorkloadKind }> {
+  return stagesOf(pipeline)
+    .filter((stage) => workloadKind(stage) !== DEPLOYMENT)
+    .map((stage) => ({ stage, kind: DEPLOYMENT }));
 }
 
 /** Status replicas: desired over all workloads. */

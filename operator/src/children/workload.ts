@@ -1,12 +1,13 @@
 /**
  * What each workload runs: ONE function builds a stage's command and environment, used for the
- * Deployments and read back by the end-to-end test, which runs exactly that as a local process.
+ * Deployments and the adapter's StatefulSet and read back by the end-to-end test, which runs
+ * exactly that as a local process.
  * Workloads are configured only through env (and Secrets referenced from env); the variable
  * names are those of workloads/src/{config/common,adapter/config,sink/config,processor/config,
  * simulator/config}.ts.
  */
 import type { IoTPipeline } from '../crd/iotpipeline.js';
-import { METRICS_PORTS, resolveNames, type Stage } from './names.js';
+import { childName, METRICS_PORTS, resolveNames, stableHash, type Stage } from './names.js';
 
 export interface EnvVar {
   name: string;
@@ -34,6 +35,28 @@ export const STAGE_COMMANDS: Record<Stage, string> = {
 
 /** Env var holding the pod name (downward API); later values refer to it as $(POD_NAME). */
 export const POD_NAME_ENV = 'POD_NAME';
+
+/** The adapter's ADAPTER_MQTT_CLIENT_ID limit (workloads/src/adapter/config.ts). */
+const MQTT_CLIENT_ID_MAX = 60;
+/** Longest StatefulSet ordinal of the adapter (spec.adapter.replicas <= 100). */
+const MAX_ORDINAL = '99';
+
+/**
+ * The adapter's MQTT client id: `<namespace>.$(POD_NAME)`. The StatefulSet's pod names are
+ * stable (`<name>-adapter-0`, ...), so a restarted replica resumes its persistent session; the
+ * namespace keeps two pipelines of the same name in different namespaces, sharing one broker,
+ * from taking over each other's sessions. A namespace too long for the adapter's 60-character
+ * limit is replaced by a hash of it (pipeline names are at most 35 characters).
+ */
+export function adapterMqttClientId(pipeline: IoTPipeline): string {
+  const { namespace } = pipeline.metadata;
+  const longestPod = `${childName(pipeline, 'adapter')}-${MAX_ORDINAL}`;
+  const prefix =
+    namespace.length + 1 + longestPod.length <= MQTT_CLIENT_ID_MAX
+      ? namespace
+      : stableHash(namespace).slice(0, 12);
+  return `${prefix}.$(${POD_NAME_ENV})`;
+}
 
 function plain(name: string, value: string | number | boolean): EnvVar {
   return { name, value: String(value) };
@@ -77,7 +100,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
         ...(spec.mqtt.topicPrefix ? [plain('ADAPTER_TOPIC_PREFIX', spec.mqtt.topicPrefix)] : []),
         plain('ADAPTER_PAYLOAD_FORMATS', spec.mqtt.payloadFormats.join(',')),
         plain('ADAPTER_SHARED_GROUP', names.sharedSubscriptionGroup),
-        plain('ADAPTER_MQTT_CLIENT_ID', `$(${POD_NAME_ENV})`),
+        plain('ADAPTER_MQTT_CLIENT_ID', adapterMqttClientId(pipeline)),
         plain('ADAPTER_METRICS_PORT', metricsPort),
       ];
       break;

@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { mergeConditions, readyCondition } from './conditions.js';
-import { topicCondition, workloadCondition } from './reconciler.js';
+import { rolledOut, topicCondition, workloadCondition } from './reconciler.js';
+
+const dep = (gen: number, observed: number, replicas: number, available: number) => ({
+  kind: 'Deployment',
+  name: 'd',
+  observed: {
+    metadata: { generation: gen },
+    spec: { replicas },
+    status: {
+      observedGeneration: observed,
+      updatedReplicas: available,
+      availableReplicas: available,
+      readyReplicas: available,
+    },
+  },
+});
 
 describe('conditions', () => {
   const t0 = new Date('2026-01-01T00:00:00Z');
@@ -61,24 +76,59 @@ describe('conditions', () => {
   });
 
   it('WorkloadsAvailable needs every Deployment rolled out with all replicas available', () => {
-    const dep = (gen: number, observed: number, replicas: number, available: number) => ({
-      name: 'd',
-      observed: {
-        metadata: { generation: gen },
-        spec: { replicas },
-        status: {
-          observedGeneration: observed,
-          updatedReplicas: available,
-          availableReplicas: available,
-          readyReplicas: available,
-        },
-      },
-    });
     expect(workloadCondition([dep(1, 1, 2, 2), dep(1, 1, 1, 1)])).toMatchObject({
       condition: { status: 'True' },
       readyReplicas: 3,
     });
     expect(workloadCondition([dep(2, 1, 2, 2)]).condition.status).toBe('False');
     expect(workloadCondition([dep(1, 1, 2, 1)]).condition.message).toContain('1/2 available');
+  });
+
+  it("WorkloadsAvailable counts the adapter StatefulSet's ready replicas and waits for its rolling update", () => {
+    const sts = (
+      ready: number,
+      replicas = 2,
+      revisions: { currentRevision?: string; updateRevision?: string } = {
+        currentRevision: 'a-1',
+        updateRevision: 'a-1',
+      },
+    ) => ({
+      kind: 'StatefulSet',
+      name: 'p-adapter',
+      observed: {
+        metadata: { generation: 1 },
+        spec: { replicas },
+        status: {
+          observedGeneration: 1,
+          replicas,
+          currentReplicas: ready,
+          updatedReplicas: ready,
+          readyReplicas: ready,
+          availableReplicas: ready,
+          ...revisions,
+        },
+      },
+    });
+    const sink = dep(1, 1, 1, 1);
+    expect(workloadCondition([sts(2), sink])).toMatchObject({
+      condition: { status: 'True', message: '1 Deployments and 1 StatefulSet available' },
+      readyReplicas: 3,
+    });
+    expect(workloadCondition([sts(1), sink])).toMatchObject({
+      condition: { status: 'False', message: 'StatefulSet p-adapter 1/2 available' },
+      readyReplicas: 2,
+    });
+    // Not yet seen by the StatefulSet controller: no status at all.
+    expect(workloadCondition([{ kind: 'StatefulSet', name: 'p-adapter', observed: {} }, sink])).toMatchObject(
+      {
+        condition: { status: 'False' },
+        readyReplicas: 1,
+      },
+    );
+    // A rolling update in progress: all pods ready, but not all on the update revision.
+    expect(
+      workloadCondition([sts(2, 2, { currentRevision: 'a-1', updateRevision: 'a-2' })]).condition.status,
+    ).toBe('False');
+    expect(rolledOut('StatefulSet', sts(0, 0).observed)).toBe(true);
   });
 });

@@ -30,6 +30,10 @@ import {
   KAFKA_TOPIC,
   kafkaTopics,
   removedStages,
+  STATEFUL_SET,
+  supersededWorkloads,
+  WORKLOAD_KINDS,
+  workloadKind,
   type ChildObject,
 } from '../children/desired.js';
 import {
@@ -111,6 +115,9 @@ interface Observed {
     updatedReplicas?: number;
     availableReplicas?: number;
     readyReplicas?: number;
+    /** StatefulSet: the revision of the pods before a rolling update, and the one it rolls to. */
+    currentRevision?: string;
+    updateRevision?: string;
   };
 }
 
@@ -155,6 +162,16 @@ export class Reconciler {
         this.guard();
         await this.deleteOwned(pipeline, DEPLOYMENT.apiVersion, DEPLOYMENT.kind, childName(pipeline, stage));
       }
+      // Upgrade from an operator that ran the adapter as a Deployment: its pods keep consuming
+      // (the shared subscription splits the messages between them and the StatefulSet's) until
+      // the StatefulSet has rolled out, then the Deployment goes.
+      for (const { stage, kind } of supersededWorkloads(pipeline)) {
+        const name = childName(pipeline, stage);
+        const replacement = applied.get(`${workloadKind(stage).kind}/${name}`);
+        if (!rolledOut(workloadKind(stage).kind, replacement)) continue;
+        this.guard();
+        await this.deleteOwned(pipeline, kind.apiVersion, kind.kind, name);
+      }
     } catch (err) {
       await registration.catch(() => undefined);
       if (err instanceof NotLeaderError) throw err;
@@ -191,10 +208,13 @@ export class Reconciler {
         observed: applied.get(`${KAFKA_TOPIC.kind}/${t.metadata.name}`),
       })),
     );
-    const deployments = [...applied.entries()]
-      .filter(([key]) => key.startsWith(`${DEPLOYMENT.kind}/`))
-      .map(([key, observed]) => ({ name: key.slice(DEPLOYMENT.kind.length + 1), observed }));
-    const workloads = workloadCondition(deployments);
+    const workloadKinds = new Set<string>(WORKLOAD_KINDS.map((k) => k.kind));
+    const workloads = workloadCondition(
+      [...applied.entries()].flatMap(([key, observed]) => {
+        const [kind = '', name = ''] = key.split('/');
+        return workloadKinds.has(kind) ? [{ kind, name, observed }] : [];
+      }),
+    );
     parts.WorkloadsAvailable = workloads.condition;
     parts.Ready = readyCondition(parts);
     extra.replicas = desiredReplicas(pipeline);
@@ -380,29 +400,49 @@ export function topicCondition(
   };
 }
 
-/** WorkloadsAvailable: every Deployment rolled out its current template with all replicas available. */
-export function workloadCondition(deployments: Array<{ name: string; observed: Observed | undefined }>): {
+/**
+ * A Deployment or StatefulSet has rolled out its current template with all replicas available
+ * (what `kubectl rollout status` waits for): the controller saw the current generation, every
+ * replica runs the current template and is available, and a StatefulSet's rolling update is
+ * complete (its current revision is the update revision).
+ */
+export function rolledOut(kind: string, observed: Observed | undefined): boolean {
+  const want = observed?.spec?.replicas ?? 1;
+  const s = observed?.status;
+  const common =
+    (s?.observedGeneration ?? -1) >= (observed?.metadata?.generation ?? 0) &&
+    (s?.updatedReplicas ?? 0) >= want &&
+    (s?.availableReplicas ?? 0) >= want;
+  if (kind !== STATEFUL_SET.kind) return common;
+  return common && (s?.readyReplicas ?? 0) >= want && s?.currentRevision === s?.updateRevision;
+}
+
+/**
+ * WorkloadsAvailable: every workload (Deployments, the adapter's StatefulSet) rolled out its
+ * current template with all replicas available; readyReplicas is their sum.
+ */
+export function workloadCondition(
+  workloads: Array<{ kind: string; name: string; observed: Observed | undefined }>,
+): {
   condition: ConditionState;
   readyReplicas: number;
 } {
   let readyReplicas = 0;
   const pending: string[] = [];
-  for (const { name, observed } of deployments) {
-    const want = observed?.spec?.replicas ?? 1;
-    const s = observed?.status;
-    readyReplicas += s?.readyReplicas ?? 0;
-    const rolledOut =
-      (s?.observedGeneration ?? -1) >= (observed?.metadata?.generation ?? 0) &&
-      (s?.updatedReplicas ?? 0) >= want &&
-      (s?.availableReplicas ?? 0) >= want;
-    if (!rolledOut) pending.push(`${name} ${s?.availableReplicas ?? 0}/${want} available`);
+  for (const { kind, name, observed } of workloads) {
+    readyReplicas += observed?.status?.readyReplicas ?? 0;
+    if (!rolledOut(kind, observed)) {
+      const want = observed?.spec?.replicas ?? 1;
+      pending.push(`${kind} ${name} ${observed?.status?.availableReplicas ?? 0}/${want} available`);
+    }
   }
   if (pending.length === 0) {
+    const count = (kind: string) => workloads.filter((w) => w.kind === kind).length;
     return {
       condition: {
         status: 'True',
         reason: 'WorkloadsAvailable',
-        message: `${deployments.length} Deployments available`,
+        message: `${count(DEPLOYMENT.kind)} Deployments and ${count(STATEFUL_SET.kind)} StatefulSet available`,
       },
       readyReplicas,
     };
