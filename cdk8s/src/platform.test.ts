@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { danglingReferences, memoryRequests, workloadProblems, workloads } from './hygiene.js';
 import { IMAGES, isPinnedImage } from './images.js';
+import { CHILD_KINDS } from '../../operator/src/children/desired.js';
 import { OPERATOR_CLUSTER_RULES } from './charts/operator.js';
 import { CDK8S_DIR } from './imports.js';
 import { allObjects, readInputs, synthPlatform, toYaml, type ManifestObject } from './platform.js';
@@ -144,8 +145,17 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
         'secrets',
         'servicemonitors',
         'services',
+        'statefulsets',
       ].sort(),
     );
+    // Every kind the operator applies, watches and prunes (operator/src/children/desired.ts).
+    for (const kind of CHILD_KINDS) {
+      const group = kind.apiVersion.includes('/') ? kind.apiVersion.split('/')[0]! : '';
+      const rule = role.rules.find((r) => r.apiGroups.includes(group) && r.resources.includes(kind.plural));
+      expect(rule?.verbs, kind.kind).toEqual(
+        expect.arrayContaining(['get', 'list', 'watch', 'create', 'patch', 'delete']),
+      );
+    }
     expect(role.rules.some((r) => r.verbs.includes('*') || r.resources.includes('*'))).toBe(false);
     const leases = find(objects, 'Role', 'iotpipe-operator-leader-election') as ManifestObject & {
       rules: Array<{ resources: string[] }>;

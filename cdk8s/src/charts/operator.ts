@@ -36,7 +36,13 @@ export const OPERATOR_CLUSTER_RULES: k8s.PolicyRule[] = [
     resources: ['kafkatopics'],
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  // Deployments for the sink, processor and simulator; a StatefulSet for the adapter (stable pod
+  // names: its MQTT client ids, so a restarted replica resumes its persistent session).
+  {
+    apiGroups: ['apps'],
+    resources: ['deployments', 'statefulsets'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
   {

@@ -2,7 +2,8 @@
  * A sample IoTPipeline (iotpipe.io/v1alpha1, typed from the operator's CRD): simulated sensors
  * and RuuviTag gateways over MQTT into the `iot-sensor-data` topic, a processor with thresholds
  * and a sink into TimescaleDB. The operator turns it into KafkaTopics, a schema subject and the
- * workload Deployments; cdk8s does not make those.
+ * workloads (the adapter's StatefulSet, Deployments of the other stages); cdk8s does not make
+ * those.
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
