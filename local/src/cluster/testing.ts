@@ -19,6 +19,7 @@ import {
   type KubernetesObject,
   type V1APIResource,
   type V1Deployment,
+  type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { loadControlPlaneConfig } from './config.js';
 import { ControlPlane } from './controlplane.js';
@@ -248,4 +249,38 @@ export async function markDeploymentAvailable(
     },
   };
   return apps.replaceNamespacedDeploymentStatus({ name, namespace, body });
+}
+
+/**
+ * Plays the kubelet and the StatefulSet controller for one StatefulSet: writes the status they
+ * would once every replica (`<name>-0` ... `<name>-<n-1>`) runs the current template
+ * (observedGeneration, replicas, current/updated/ready/available replicas, current revision =
+ * update revision). Nothing actually runs; tests that use it must say so.
+ */
+export async function markStatefulSetAvailable(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<V1StatefulSet> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const current = await apps.readNamespacedStatefulSet({ name, namespace });
+  const replicas = current.spec?.replicas ?? 1;
+  const generation = current.metadata?.generation ?? 1;
+  // The controller names revisions after the ControllerRevision of the pod template.
+  const revision = `${name}-r${generation}`;
+  const body: V1StatefulSet = {
+    ...current,
+    status: {
+      observedGeneration: generation,
+      replicas,
+      currentReplicas: replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+      currentRevision: revision,
+      updateRevision: revision,
+      collisionCount: 0,
+    },
+  };
+  return apps.replaceNamespacedStatefulSetStatus({ name, namespace, body });
 }
