@@ -21,9 +21,10 @@ import { writeRow } from './report.js';
 /**
  * Scenario 9: on the local control plane, kube-apiserver killed -9 while the operator (its own
  * process) reconciles 20 IoTPipelines, down for 5 s, started again. The operator must converge:
- * every pipeline reconciled, each with exactly its children (3 Deployments, 2 KafkaTopics), none
- * twice and none orphaned (every child owned by a live IoTPipeline). In the table, "sent" is
- * the children expected, "stored" those found, "duplicates" extra ones, "lost" missing ones.
+ * every pipeline reconciled, each with exactly its children (2 Deployments and the adapter's
+ * StatefulSet, 2 KafkaTopics), none twice and none orphaned (every child owned by a live
+ * IoTPipeline). In the table, "sent" is the children expected, "stored" those found,
+ * "duplicates" extra ones, "lost" missing ones.
  */
 const COUNT = 20;
 const plane = new ControlPlane(loadControlPlaneConfig(process.env), () => {});
@@ -99,7 +100,11 @@ describe('chaos 9: API server restarted while the operator reconciles', () => {
     await sleep(3000);
 
     const uids = new Set((await pipelines()).map((p) => p.metadata?.uid));
-    const deployments = (await apps.listNamespacedDeployment({ namespace: ns.name })).items as Owned[];
+    // The workloads: Deployments of the sink and processor, the adapter's StatefulSet.
+    const deployments = [
+      ...(await apps.listNamespacedDeployment({ namespace: ns.name })).items,
+      ...(await apps.listNamespacedStatefulSet({ namespace: ns.name })).items,
+    ] as Owned[];
     const topics = (
       (await custom.listNamespacedCustomObject({
         group: 'kafka.strimzi.io',

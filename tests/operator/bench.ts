@@ -29,6 +29,14 @@ try {
   const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
   const custom = ns.kubeConfig.makeApiClient(CustomObjectsApi);
   const prefix = uniqueTopic('op-bench');
+  /** The workloads (sink and processor Deployments, the adapter's StatefulSet) matching a selector. */
+  const workloadNames = async (labelSelector: string): Promise<string[]> => {
+    const [deployments, statefulSets] = await Promise.all([
+      apps.listNamespacedDeployment({ namespace: ns.name, labelSelector }),
+      apps.listNamespacedStatefulSet({ namespace: ns.name, labelSelector }),
+    ]);
+    return [...deployments.items, ...statefulSets.items].map((w) => w.metadata?.name ?? '');
+  };
 
   const single: number[] = [];
   for (let i = 0; i < 10; i++) {
@@ -37,13 +45,7 @@ try {
     await applyAsUser(ns.kubeConfig, ns.name, pipelineManifest({ name, topic: `${prefix}-${name}` }));
     await waitFor(
       'children',
-      async () => {
-        const list = await apps.listNamespacedDeployment({
-          namespace: ns.name,
-          labelSelector: `iotpipe.io/pipeline=${name}`,
-        });
-        return list.items.length === 3;
-      },
+      async () => (await workloadNames(`iotpipe.io/pipeline=${name}`)).length === 3,
       60_000,
       5,
     );
@@ -51,7 +53,7 @@ try {
   }
   single.sort((a, b) => a - b);
   console.log(
-    `one pipeline, apply -> 3 Deployments (+ topics, Service, ServiceMonitor, PrometheusRule before them): median ${quantile(single, 0.5).toFixed(0)} ms, max ${single.at(-1)!.toFixed(0)} ms (n=10)`,
+    `one pipeline, apply -> 3 workloads (2 Deployments, 1 StatefulSet; + topics, Service, ServiceMonitor, PrometheusRule before them): median ${quantile(single, 0.5).toFixed(0)} ms, max ${single.at(-1)!.toFixed(0)} ms (n=10)`,
   );
 
   const names = Array.from({ length: count }, (_, i) => `many-${i}`);
@@ -68,13 +70,8 @@ try {
   const applied = performance.now() - t0;
   await waitFor(
     'all children',
-    async () => {
-      const list = await apps.listNamespacedDeployment({
-        namespace: ns.name,
-        labelSelector: 'iotpipe.io/pipeline',
-      });
-      return list.items.filter((d) => d.metadata?.name?.startsWith('many-')).length === count * 3;
-    },
+    async () =>
+      (await workloadNames('iotpipe.io/pipeline')).filter((n) => n.startsWith('many-')).length === count * 3,
     600_000,
     100,
   );
@@ -105,7 +102,7 @@ try {
   const sum = histogram.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
   const n = histogram.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
   console.log(
-    `${count} pipelines at once (${workers} workers): applied in ${applied.toFixed(0)} ms; all ${count * 3} Deployments after ${childrenAt.toFixed(0)} ms; all statuses after ${statusAt.toFixed(0)} ms; ${n} reconciles, mean ${((sum / n) * 1000).toFixed(0)} ms`,
+    `${count} pipelines at once (${workers} workers): applied in ${applied.toFixed(0)} ms; all ${count * 3} workloads after ${childrenAt.toFixed(0)} ms; all statuses after ${statusAt.toFixed(0)} ms; ${n} reconciles, mean ${((sum / n) * 1000).toFixed(0)} ms`,
   );
 } finally {
   await operator.stop();

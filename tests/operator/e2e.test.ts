@@ -1,11 +1,12 @@
 // The operator's wiring, end to end: the adapter and the sink run as local processes with
-// exactly the command and env of the Deployments the operator created (read back from the API
-// server), against the local stack; MQTT messages in the simulator format published to the
-// pipeline's topic filter arrive as rows in the database.
+// exactly the command and env of the workloads the operator created (the adapter's StatefulSet,
+// the sink's Deployment; read back from the API server), against the local stack; MQTT messages
+// in the simulator format published to the pipeline's topic filter arrive as rows in the database.
 //
 // What stands in for Kubernetes here, explicitly:
-// - the kubelet: secretKeyRef env is resolved from the Secret, fieldRef metadata.name is a
-//   made-up pod name, $(VAR) references are expanded, the process runs in the repo root (the
+// - the kubelet: secretKeyRef env is resolved from the Secret, fieldRef metadata.name is the pod
+//   name (`<statefulset>-0` for the adapter, as the StatefulSet controller names it; a made-up
+//   one for a Deployment), $(VAR) references are expanded, the process runs in the repo root (the
 //   image's /app);
 // - cluster DNS: IN_CLUSTER_TO_LOCAL maps the in-cluster service host:port to the local stack's
 //   (host names only; nothing else in the env is changed);
@@ -104,14 +105,21 @@ async function containerEnv(env: V1EnvVar[], podName: string): Promise<Record<st
   return out;
 }
 
-/** Runs a Deployment's container as a local process: its command, args and env. */
-async function runDeployment(name: string, output: string[]): Promise<ChildProcess> {
-  const d = await ns.kubeConfig
-    .makeApiClient(AppsV1Api)
-    .readNamespacedDeployment({ name, namespace: ns.name });
-  const container = d.spec!.template.spec!.containers[0]!;
+/** Runs the first pod of a Deployment or StatefulSet as a local process: its command, args and env. */
+async function runWorkload(
+  kind: 'Deployment' | 'StatefulSet',
+  name: string,
+  output: string[],
+): Promise<ChildProcess> {
+  const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
+  const w =
+    kind === 'StatefulSet'
+      ? await apps.readNamespacedStatefulSet({ name, namespace: ns.name })
+      : await apps.readNamespacedDeployment({ name, namespace: ns.name });
+  const container = w.spec!.template.spec!.containers[0]!;
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
-  const env = await containerEnv(container.env ?? [], `${name}-local-${randomBytes(3).toString('hex')}`);
+  const podName = kind === 'StatefulSet' ? `${name}-0` : `${name}-local-${randomBytes(3).toString('hex')}`;
+  const env = await containerEnv(container.env ?? [], podName);
   for (const key of Object.keys(env)) if (key.endsWith('_METRICS_PORT')) env[key] = '0';
   expect(argv[0]).toBe('node');
   const script = resolve(repoRoot, argv[1]!);
@@ -133,7 +141,7 @@ async function runDeployment(name: string, output: string[]): Promise<ChildProce
 }
 
 describe('operator wiring, end to end', () => {
-  it('the adapter and the sink run with the Deployments command and env move MQTT readings into the database', async () => {
+  it('the adapter and the sink run with their workloads command and env move MQTT readings into the database', async () => {
     const topic = uniqueName('op-e2e');
     const prefix = `${uniqueName('op-e2e')}/`;
     const core = ns.kubeConfig.makeApiClient(CoreV1Api);
@@ -159,10 +167,14 @@ describe('operator wiring, end to end', () => {
         },
       }),
     );
-    await waitFor('adapter and sink Deployments', async () => {
+    await waitFor('adapter StatefulSet and sink Deployment', async () => {
       const apps = ns.kubeConfig.makeApiClient(AppsV1Api);
-      const list = await apps.listNamespacedDeployment({ namespace: ns.name });
-      return ['e2e-adapter', 'e2e-sink'].every((n) => list.items.some((d) => d.metadata?.name === n));
+      const deployments = await apps.listNamespacedDeployment({ namespace: ns.name });
+      const statefulSets = await apps.listNamespacedStatefulSet({ namespace: ns.name });
+      return (
+        deployments.items.some((d) => d.metadata?.name === 'e2e-sink') &&
+        statefulSets.items.some((d) => d.metadata?.name === 'e2e-adapter')
+      );
     });
     await waitFor(
       'schema registered',
@@ -196,8 +208,8 @@ describe('operator wiring, end to end', () => {
 
     const adapterOut: string[] = [];
     const sinkOut: string[] = [];
-    await runDeployment('e2e-sink', sinkOut);
-    await runDeployment('e2e-adapter', adapterOut);
+    await runWorkload('Deployment', 'e2e-sink', sinkOut);
+    await runWorkload('StatefulSet', 'e2e-adapter', adapterOut);
     await waitFor('adapter subscribed', async () => adapterOut.join('').includes('running:'), 60_000);
 
     // 3 devices x 5 readings: one JSON array of 10 and 5 single objects (the simulator's format).

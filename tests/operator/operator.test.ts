@@ -1,15 +1,23 @@
 // The IoTPipeline operator, in-process, against the local control plane (real kube-apiserver +
 // etcd, Strimzi and prometheus-operator CRDs) and the local stack's real Apicurio registry.
 // No kubelet, no Strimzi operator, no garbage collector run here: where a test needs what they
-// would do, it does it itself and says so (markDeploymentAvailable, markKafkaTopicReady).
+// would do, it does it itself and says so (markDeploymentAvailable, markStatefulSetAvailable,
+// markKafkaTopicReady).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, CustomObjectsApi, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { markDeploymentAvailable, type TestNamespace } from '../../local/src/cluster/testing.js';
+import {
+  markDeploymentAvailable,
+  markStatefulSetAvailable,
+  type TestNamespace,
+} from '../../local/src/cluster/testing.js';
 import {
   CONFIG_HASH_ANNOTATION,
+  FIELD_MANAGER,
   FINALIZER,
   RETAINED_FROM_ANNOTATION,
 } from '../../operator/src/children/names.js';
+import { workload } from '../../operator/src/children/desired.js';
+import type { IoTPipeline } from '../../operator/src/crd/iotpipeline.js';
 import type { Operator } from '../../operator/src/reconcile/operator.js';
 import {
   applyAsUser,
@@ -32,6 +40,9 @@ type Deployment = {
   metadata: { generation: number; ownerReferences?: Array<{ uid: string }> };
   spec: {
     replicas: number;
+    serviceName?: string;
+    podManagementPolicy?: string;
+    updateStrategy?: { type: string };
     template: {
       metadata: { annotations: Record<string, string> };
       spec: { containers: Array<{ image: string; env: Array<{ name: string; value?: string }> }> };
@@ -64,12 +75,14 @@ afterAll(async () => {
 const read = <T>(apiVersion: string, kind: string, name: string) =>
   readObject<T>(ns.kubeConfig, apiVersion, kind, ns.name, name);
 const deploymentOf = (name: string) => read<Deployment>('apps/v1', 'Deployment', name);
+/** The adapter's workload (same fields as a Deployment's, plus serviceName and pod management). */
+const statefulSetOf = (name: string) => read<Deployment>('apps/v1', 'StatefulSet', name);
 const topicOf = (name: string) => read<Topic>('kafka.strimzi.io/v1', 'KafkaTopic', name);
 const envValue = (d: Deployment, name: string) =>
   d.spec.template.spec.containers[0]!.env.find((e) => e.name === name)?.value;
 
 describe('IoTPipeline operator', () => {
-  it('creates the topics, Deployments, ServiceMonitor and PrometheusRule with the spec values, registers the schema and reports conditions', async () => {
+  it('creates the topics, the adapter StatefulSet, Deployments, ServiceMonitor and PrometheusRule with the spec values, registers the schema and reports conditions', async () => {
     const topic = uniqueTopic('op-apply');
     const started = Date.now();
     await applyAsUser(
@@ -88,7 +101,8 @@ describe('IoTPipeline operator', () => {
     const children = [
       ['kafka.strimzi.io/v1', 'KafkaTopic', 'apply-topic'],
       ['kafka.strimzi.io/v1', 'KafkaTopic', 'apply-dlq'],
-      ['apps/v1', 'Deployment', 'apply-adapter'],
+      ['apps/v1', 'StatefulSet', 'apply-adapter'],
+      ['v1', 'Service', 'apply-adapter'],
       ['apps/v1', 'Deployment', 'apply-sink'],
       ['apps/v1', 'Deployment', 'apply-processor'],
       ['apps/v1', 'Deployment', 'apply-simulator'],
@@ -111,9 +125,26 @@ describe('IoTPipeline operator', () => {
       config: { 'min.insync.replicas': 2, 'retention.ms': 3_600_000 },
     });
     expect((await topicOf('apply-dlq'))!.spec.topicName).toBe(`${topic}-dlq`);
-    const adapter = (await deploymentOf('apply-adapter'))!;
+    // The adapter: a StatefulSet, so its pods are apply-adapter-0 and apply-adapter-1 and keep
+    // those names (and their MQTT sessions) across restarts; no Deployment of it.
+    const adapter = (await statefulSetOf('apply-adapter'))!;
     expect(adapter.spec.replicas).toBe(2);
+    expect(adapter.spec).toMatchObject({
+      serviceName: 'apply-adapter',
+      podManagementPolicy: 'Parallel',
+      updateStrategy: { type: 'RollingUpdate' },
+    });
     expect(envValue(adapter, 'KAFKA_TOPIC')).toBe(topic);
+    expect(envValue(adapter, 'ADAPTER_MQTT_CLIENT_ID')).toBe(`${ns.name}.$(POD_NAME)`);
+    expect(envValue(adapter, 'ADAPTER_SHARED_GROUP')).toBe(`${ns.name}.apply`);
+    expect(await deploymentOf('apply-adapter')).toBeUndefined();
+    const governing = (await read<{ spec: { clusterIP: string; selector: Record<string, string> } }>(
+      'v1',
+      'Service',
+      'apply-adapter',
+    ))!;
+    expect(governing.spec.clusterIP).toBe('None');
+    expect(governing.spec.selector).toMatchObject({ 'app.kubernetes.io/component': 'adapter' });
     expect(envValue((await deploymentOf('apply-simulator'))!, 'IOT_NUM_DEVICES')).toBe('3');
     const monitor = (await read<{ spec: { selector: unknown; endpoints: unknown[] } }>(
       'monitoring.coreos.com/v1',
@@ -156,9 +187,20 @@ describe('IoTPipeline operator', () => {
         conditionOf(await getPipeline(ns.kubeConfig, ns.name, 'apply'), 'TopicReady')?.status === 'True',
     );
     // Playing the kubelet and the deployment controller: every Deployment rolled out.
-    for (const stage of ['adapter', 'sink', 'processor', 'simulator']) {
+    for (const stage of ['sink', 'processor', 'simulator']) {
       await markDeploymentAvailable(ns.kubeConfig, ns.name, `apply-${stage}`);
     }
+    // The adapter's StatefulSet has not: the workloads are not available, 3 replicas ready.
+    const waiting = await waitFor('the Deployments counted', async () => {
+      const p = await getPipeline(ns.kubeConfig, ns.name, 'apply');
+      return p?.status?.readyReplicas === 3 ? p : undefined;
+    });
+    expect(conditionOf(waiting, 'WorkloadsAvailable')).toMatchObject({
+      status: 'False',
+      message: 'StatefulSet apply-adapter 0/2 available',
+    });
+    // Playing the kubelet and the StatefulSet controller: apply-adapter-0 and -1 ready.
+    await markStatefulSetAvailable(ns.kubeConfig, ns.name, 'apply-adapter');
     const ready = await waitFor('Ready', async () => {
       const p = await getPipeline(ns.kubeConfig, ns.name, 'apply');
       return conditionOf(p, 'Ready')?.status === 'True' ? p : undefined;
@@ -236,7 +278,7 @@ describe('IoTPipeline operator', () => {
     const topic = uniqueTopic('op-update');
     await applyAsUser(ns.kubeConfig, ns.name, pipelineManifest({ name: 'update', topic }));
     const before = await waitFor('sink Deployment', () => deploymentOf('update-sink'));
-    const adapterBefore = (await waitFor('adapter Deployment', () => deploymentOf('update-adapter')))!;
+    const adapterBefore = (await waitFor('adapter StatefulSet', () => statefulSetOf('update-adapter')))!;
     await waitFor(
       'generation 1 observed',
       async () => (await getPipeline(ns.kubeConfig, ns.name, 'update'))?.status?.observedGeneration === 1,
@@ -261,7 +303,7 @@ describe('IoTPipeline operator', () => {
     expect(
       await waitFor('12 partitions', async () => (await topicOf('update-topic'))?.spec.partitions === 12),
     ).toBe(true);
-    const adapterAfter = (await deploymentOf('update-adapter'))!;
+    const adapterAfter = (await statefulSetOf('update-adapter'))!;
     expect(adapterAfter.metadata.generation).toBe(adapterBefore.metadata.generation);
     await waitFor(
       'generation 2 observed',
@@ -298,14 +340,14 @@ describe('IoTPipeline operator', () => {
   it('drift: a child changed or deleted by hand is put back', async () => {
     const topic = uniqueTopic('op-drift');
     await applyAsUser(ns.kubeConfig, ns.name, pipelineManifest({ name: 'drift', topic }));
-    const original = await waitFor('adapter', () => deploymentOf('drift-adapter'));
+    const original = await waitFor('adapter', () => statefulSetOf('drift-adapter'));
     await waitFor('ServiceMonitor', () => read('monitoring.coreos.com/v1', 'ServiceMonitor', 'drift'));
     const objects = KubernetesObjectApi.makeApiClient(ns.kubeConfig);
-    // Someone edits the Deployment by hand (kubectl edit: a merge patch by another manager).
+    // Someone edits the StatefulSet by hand (kubectl edit: a merge patch by another manager).
     await objects.patch(
       {
         apiVersion: 'apps/v1',
-        kind: 'Deployment',
+        kind: 'StatefulSet',
         metadata: { name: 'drift-adapter', namespace: ns.name },
         spec: {
           replicas: 7,
@@ -319,7 +361,7 @@ describe('IoTPipeline operator', () => {
       PatchStrategy.StrategicMergePatch,
     );
     const restored = await waitFor('adapter restored', async () => {
-      const d = await deploymentOf('drift-adapter');
+      const d = await statefulSetOf('drift-adapter');
       return d &&
         d.spec.replicas === original.spec.replicas &&
         d.spec.template.spec.containers[0]!.image !== 'evil:latest'
@@ -371,7 +413,7 @@ describe('IoTPipeline operator', () => {
     }
     // The rest goes with the pipeline through its owner reference (the garbage collector, which
     // does not run here, deletes it): it carries one.
-    const adapter = (await deploymentOf('retain-adapter'))!;
+    const adapter = (await statefulSetOf('retain-adapter'))!;
     expect(adapter.metadata.ownerReferences?.map((o) => o.uid)).toEqual([p.metadata.uid]);
   });
 
@@ -453,9 +495,78 @@ describe('IoTPipeline operator with the registry unreachable', () => {
         })) >= 3,
     );
     expect(
-      await readObject(ns2.kubeConfig, 'apps/v1', 'Deployment', ns2.name, 'noreg-adapter'),
+      await readObject(ns2.kubeConfig, 'apps/v1', 'StatefulSet', ns2.name, 'noreg-adapter'),
     ).toBeDefined();
     const custom = ns2.kubeConfig.makeApiClient(CustomObjectsApi);
     expect(custom).toBeDefined();
+  });
+});
+
+describe('IoTPipeline operator upgraded from a version that ran the adapter as a Deployment', () => {
+  let ns3: TestNamespace;
+  let op3: Operator | undefined;
+  beforeAll(async () => {
+    ns3 = await operatorNamespace('operator-upgrade');
+  });
+  afterAll(async () => {
+    await op3?.stop();
+    await ns3?.delete();
+  });
+
+  it('replaces the adapter Deployment by the StatefulSet, deleting the Deployment once the StatefulSet rolled out', async () => {
+    const kc = ns3.kubeConfig;
+    const readIn = <T>(kind: string, name: string) => readObject<T>(kc, 'apps/v1', kind, ns3.name, name);
+    // What the older operator left: the pipeline and its adapter as a Deployment, owned by the
+    // pipeline, applied by the operator's field manager, its pods running (no operator runs yet).
+    await applyAsUser(kc, ns3.name, pipelineManifest({ name: 'upgrade', topic: uniqueTopic('op-upgrade') }));
+    const pipeline = (await getPipeline(kc, ns3.name, 'upgrade'))!;
+    const { serviceName, podManagementPolicy, updateStrategy, ...deploymentSpec } = workload(
+      'adapter',
+      pipeline as IoTPipeline,
+    ).spec;
+    expect([serviceName, podManagementPolicy, updateStrategy]).not.toContain(undefined);
+    const old = {
+      ...workload('adapter', pipeline as IoTPipeline),
+      kind: 'Deployment',
+      spec: deploymentSpec,
+    };
+    await KubernetesObjectApi.makeApiClient(kc).patch(
+      old,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    // Playing the kubelet and the deployment controller: the old adapter pods run.
+    await markDeploymentAvailable(kc, ns3.name, 'upgrade-adapter');
+
+    op3 = inProcessOperator(ns3, 'op-upgrade');
+    await op3.start();
+    const reconciled = await waitFor('first reconcile by the new operator', async () => {
+      const p = await getPipeline(kc, ns3.name, 'upgrade');
+      return p?.status?.observedGeneration === 1 && (await readIn('StatefulSet', 'upgrade-adapter'))
+        ? p
+        : undefined;
+    });
+    // The StatefulSet's pods are not ready yet: the old Deployment keeps consuming meanwhile.
+    expect(conditionOf(reconciled, 'WorkloadsAvailable')?.message).toContain('StatefulSet upgrade-adapter');
+    expect(await readIn('Deployment', 'upgrade-adapter')).toBeDefined();
+
+    // Playing the kubelet and the controllers: the new workloads roll out.
+    await markStatefulSetAvailable(kc, ns3.name, 'upgrade-adapter');
+    for (const stage of ['sink', 'processor'])
+      await markDeploymentAvailable(kc, ns3.name, `upgrade-${stage}`);
+    await waitFor(
+      'old adapter Deployment deleted',
+      async () => (await readIn('Deployment', 'upgrade-adapter')) === undefined,
+    );
+    const after = await waitFor('workloads available', async () => {
+      const p = await getPipeline(kc, ns3.name, 'upgrade');
+      return conditionOf(p, 'WorkloadsAvailable')?.status === 'True' ? p : undefined;
+    });
+    expect(after.status).toMatchObject({ replicas: 3, readyReplicas: 3 });
+    expect(await readIn('StatefulSet', 'upgrade-adapter')).toBeDefined();
+    expect(await readIn('Deployment', 'upgrade-sink')).toBeDefined();
   });
 });

@@ -84,11 +84,12 @@ describe('operator restart', () => {
       250,
     );
     const deployments = (await apps.listNamespacedDeployment({ namespace: ns.name })).items;
+    const statefulSets = (await apps.listNamespacedStatefulSet({ namespace: ns.name })).items;
+    const ownedBy = (items: typeof deployments | typeof statefulSets, name: string) =>
+      items.filter((d) => d.metadata?.labels?.['iotpipe.io/pipeline'] === name).map((d) => d.metadata?.name);
     for (const name of names) {
-      const own = deployments
-        .filter((d) => d.metadata?.labels?.['iotpipe.io/pipeline'] === name)
-        .map((d) => d.metadata?.name);
-      expect(own.sort()).toEqual([`${name}-adapter`, `${name}-processor`, `${name}-sink`]);
+      expect(ownedBy(deployments, name).sort()).toEqual([`${name}-processor`, `${name}-sink`]);
+      expect(ownedBy(statefulSets, name)).toEqual([`${name}-adapter`]);
     }
     const topics = (await ns.kubeConfig.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
       group: 'kafka.strimzi.io',
