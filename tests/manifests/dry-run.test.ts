@@ -15,8 +15,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installCrds } from '../../local/src/cluster/crds.js';
 import { TestNamespace } from '../../local/src/cluster/testing.js';
 import { IOTPIPELINE_CRD_FILE } from '../../cdk8s/src/imports.js';
-import { allObjects, readInputs, synthPlatform, toYaml } from '../../cdk8s/src/platform.js';
+import {
+  allObjects,
+  readInputs,
+  synthPlatform,
+  toYaml,
+  type ManifestObject,
+} from '../../cdk8s/src/platform.js';
 import { PROFILE_NAMES } from '../../cdk8s/src/profiles.js';
+import { desiredChildren } from '../../operator/src/children/desired.js';
+import { defaultedSpec, type IoTPipeline } from '../../operator/src/crd/iotpipeline.js';
 
 const run = promisify(execFile);
 
@@ -82,6 +90,32 @@ describe.each(PROFILE_NAMES)('profile %s', (profile) => {
       );
       expect(applied, `${o.kind}/${o.metadata.name}`).toBe(true);
     }
+  });
+});
+
+describe('what the operator makes from the sample IoTPipeline', () => {
+  it('every child (topics, the adapter StatefulSet and its Service, Deployments, monitoring) passes kubectl apply --dry-run=server', async () => {
+    const sample = allObjects(
+      synthPlatform({ profile: 'kind', namespace: ns.name, inputs: readInputs() }),
+    ).find((o) => o.kind === 'IoTPipeline')!;
+    const pipeline = {
+      ...sample,
+      metadata: { ...sample.metadata, namespace: ns.name, uid: '00000000-0000-4000-8000-000000000001' },
+      spec: defaultedSpec(sample['spec']),
+    } as unknown as IoTPipeline;
+    const children = desiredChildren(pipeline);
+    expect(children.map((c) => c.kind)).toContain('StatefulSet');
+    const file = join(dir, 'operator-children.yaml');
+    await writeFile(file, toYaml(children.map((c): ManifestObject => ({ ...c }))));
+    const res = await kubectl(ns, ['apply', '--dry-run=server', '--validate=strict', '-f', file]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(
+      `statefulset.apps/${pipeline.metadata.name}-adapter created (server dry run)`,
+    );
+    expect(res.stdout.split('\n').filter((l) => l.endsWith('(server dry run)'))).toHaveLength(
+      children.length,
+    );
   });
 });
 
