@@ -4,7 +4,7 @@ import { logLevel, type Producer } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AnomalyDetector } from '../anomaly/index.js';
 import { AvroSerializer, SerializationError } from '../kafka/avro.js';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, resendingProducer } from '../kafka/client.js';
 import { CoalescingSender } from '../kafka/coalescing-sender.js';
 import { isRecordRejected } from '../kafka/errors.js';
 import { deadLetterToAvro, sensorReadingToAvro } from '../kafka/records.js';
@@ -88,28 +88,15 @@ export class MqttKafkaAdapter {
       loadSchemaText('dead_letter'),
       deadLetterToAvro,
     );
-    // Each send gives up after a few internal retries so the adapter's own loop can report the
-    // outage (metrics, one log line) and keep retrying for as long as it takes.
+    // Connecting and metadata give up after a few tries (sends never retry inside kafkajs, see
+    // resendingProducer) so the adapter's own loop can report the outage (metrics, one log line)
+    // and keep retrying for as long as it takes.
     // The adapter logs each dependency's state changes itself, so kafkajs stays silent instead
     // of logging every retry.
     const kafkaRetry = { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 };
-    // Not kafkajs' idempotent producer: with a broker killed -9 mid-request its sequence
-    // bookkeeping went out of step with the broker's (OUT_OF_ORDER_SEQUENCE_NUMBER), after which
-    // the adapter either lost readings or never produced again (tests/chaos 1 showed both). A
-    // retried duplicate is harmless instead: the adapter's window and the sink's natural key
-    // collapse it.
-    this.producer = createKafka(c.kafkaBrokers, config.mqttClientId, {
-      logLevel: logLevel.NOTHING,
-      retry: kafkaRetry,
-    }).producer({
-      idempotent: false,
-      maxInFlightRequests: 1,
-      // No retries inside kafkajs: its retry resends only to brokers that have not answered, so
-      // records of a partition whose leader moved to a broker that had answered are never sent,
-      // yet the send succeeds (a broker cut off by a network partition lost readings this way,
-      // tests/chaos 3). A failed send surfaces and the adapter resends all of it.
-      retry: { retries: 0 },
-    });
+    this.producer = resendingProducer(
+      createKafka(c.kafkaBrokers, config.mqttClientId, { logLevel: logLevel.NOTHING, retry: kafkaRetry }),
+    );
     // 1000 readings per message at most, so a request stays far below Kafka's 1 MB default.
     this.sender = new CoalescingSender(this.producer, 2000);
     // Dead letters never share a request with readings: Kafka accepts or rejects a request per

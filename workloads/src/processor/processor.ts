@@ -8,7 +8,7 @@ import {
   type Kafka,
   type Producer,
 } from 'kafkajs';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, resendingProducer } from '../kafka/client.js';
 import { MetricsServer } from '../metrics/server.js';
 import type { Alert, AlertType } from '../schema/alert.js';
 import { isTemporaryRegistryError, ProcessorCodec, ReadingDecodeError } from './codec.js';
@@ -24,7 +24,7 @@ class BatchAborted extends Error {}
 /**
  * `iotpipe process`: a consumer group on the pipeline topic that keeps per-device state
  * (AlertEngine) and publishes alerts to the alerts topic. A batch's offsets are committed only
- * after all alerts it raised are acknowledged by Kafka (acks=all, idempotent producer), so a
+ * after all alerts it raised are acknowledged by Kafka (acks=all, resent until acknowledged), so a
  * crash replays records rather than losing alerts; alert ids are deterministic for replays.
  */
 export class StreamProcessor {
@@ -72,7 +72,7 @@ export class StreamProcessor {
       const id = await this.codec.registerAlertSchema(alertsTopic);
       this.log(`processor: alert schema registered under ${alertsTopic}-value (id ${id})`);
     });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = resendingProducer(this.kafka);
     this.admin = this.kafka.admin();
     await this.untilDone('kafka', isTemporaryKafkaError, async () => {
       await this.producer!.connect();

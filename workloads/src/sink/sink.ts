@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } fro
 import { classifyPgError, describePgError, sqlState } from '../db/errors.js';
 import { Migrator } from '../db/migrator.js';
 import { AvroSerializer } from '../kafka/avro.js';
-import { createKafka } from '../kafka/client.js';
+import { createKafka, resendingProducer } from '../kafka/client.js';
 import { deadLetterToAvro } from '../kafka/records.js';
 import { MetricsServer } from '../metrics/server.js';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
@@ -118,7 +118,7 @@ export class KafkaSink {
     await this.retry('registry', () => this.dlq.start());
 
     const kafka = createKafka(c.kafkaBrokers, this.config.clientId);
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = resendingProducer(kafka);
     await this.producer.connect();
     const consumer = kafka.consumer({
       groupId: this.config.groupId,
@@ -341,7 +341,7 @@ export class KafkaSink {
   private isTemporary(what: Dependency, err: unknown): boolean {
     if (err instanceof RecordDecodeError) return false;
     if (what === 'registry') return isTemporaryRegistryError(err);
-    if (what === 'dlq') return true; // kafkajs gave up its own retries: the broker will be back
+    if (what === 'dlq') return true; // the broker will be back: resend the whole send (see resendingProducer)
     // An unexpected error (missing table, permissions) is a deployment problem: wait for the fix
     // rather than drop data. Only data rejections ('record') leave this loop.
     return classifyPgError(err) !== 'record';
