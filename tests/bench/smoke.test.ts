@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../workloads/src/bench/report.js';
-import { cliPath } from '../support/processes.js';
+import { CLI_PATH as cliPath } from '../../workloads/src/bench/stage.js';
 
 /**
  * `make bench-smoke`: the real harness (`iotpipe bench`, as `make bench` runs it) with tiny

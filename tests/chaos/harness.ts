@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { expect } from 'vitest';
 import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
-import { StageProcess } from '../support/processes.js';
+import { StageProcess } from '../../workloads/src/bench/stage.js';
 import { createTopic, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import { StackFaults, sleep } from './faults.js';
 import { writeRow, type ChaosRow } from './report.js';
@@ -137,15 +137,11 @@ export class ChaosRun {
 
   async setup(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    if (this.options.kafkaBrokers) {
-      await this.createTopicOn(this.topic, 6);
-      await this.createTopicOn(this.dlq, 3);
-      await this.createTopicOn(this.alerts, 3);
-    } else {
-      await createTopic(this.topic, 6);
-      await createTopic(this.dlq, 3);
-      await createTopic(this.alerts, 3);
-    }
+    // Against the stack or this run's own brokers (scenario 3), the same durability: RF 3, min ISR 2.
+    const onOwnBrokers = this.options.kafkaBrokers ? this.kafka() : undefined;
+    await createTopic(this.topic, 6, undefined, undefined, onOwnBrokers);
+    await createTopic(this.dlq, 3, undefined, undefined, onOwnBrokers);
+    await createTopic(this.alerts, 3, undefined, undefined, onOwnBrokers);
     this.db = await createTestDatabase(`chaos${this.options.scenario.split('-')[0]}`);
     this.adapterPort = await freePort();
     this.sinkPort = await freePort();
@@ -196,35 +192,6 @@ export class ChaosRun {
       },
       join(this.dir, 'processor.log'),
     );
-  }
-
-  private async createTopicOn(topic: string, partitions: number): Promise<void> {
-    const admin = this.kafka().admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: [
-          {
-            topic,
-            numPartitions: partitions,
-            replicationFactor: 3,
-            configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-          },
-        ],
-      });
-      await waitUntil(
-        `leaders for ${topic}`,
-        async () => {
-          const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-          const parts = meta.topics[0]?.partitions ?? [];
-          return parts.length === partitions && parts.every((p) => p.leader >= 0);
-        },
-        60_000,
-      );
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   /** Starts the three stages and waits until each serves /readyz (the adapter's MQTT sessions exist). */

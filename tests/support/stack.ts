@@ -34,8 +34,10 @@ export async function createTopic(
   partitions = 3,
   configEntries: Array<{ name: string; value: string }> = [{ name: 'min.insync.replicas', value: '2' }],
   replicationFactor = 3,
+  /** The cluster to create it on: the stack's unless given (chaos 3 runs its own). */
+  kafka: Kafka = kafkaClient(),
 ): Promise<void> {
-  const admin = kafkaClient().admin();
+  const admin = kafka.admin();
   await admin.connect();
   try {
     await admin.createTopics({

@@ -203,10 +203,10 @@ export class BenchPipeline {
                   PROCESSOR_METRICS_HOST: '127.0.0.1',
                 };
         const proc = new StageProcess(
-          name,
           [kind === 'processor' ? 'process' : kind],
           { ...common, ...own, ...v.env, ...v.stageEnv[kind] },
           join(this.dir, `${v.name}-${name}.log`),
+          name,
         );
         proc.start();
         this.stages.push({ kind, proc, port });
@@ -245,7 +245,6 @@ export class BenchPipeline {
     const manifestPath = join(this.dir, `${this.variant.name}-step${index}-manifest.json`);
     const devices = Math.max(1, Math.round(rate * cfg.intervalSec));
     const sim = new StageProcess(
-      'simulator',
       [
         'simulate',
         // devices = rate x interval: simulated time runs at wall-clock speed from the simulator's
@@ -282,6 +281,7 @@ export class BenchPipeline {
         SIM_MQTT_CLIENT_ID: `${this.id}-sim-${index}`,
       },
       join(this.dir, `${this.variant.name}-simulator.log`),
+      'simulator',
     );
     const samples: Sample[] = [];
     const dlqBefore = await this.endOffset(this.dlq);

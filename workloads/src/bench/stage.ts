@@ -6,16 +6,22 @@ import { fileURLToPath } from 'node:url';
 /** The CLI users run, workloads/dist/cli.js (from src/bench under vitest, or from dist/bench). */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/** `iotpipe <command>` as its own process, output appended to a log file. */
+/**
+ * A pipeline stage run as its own process, exactly as a user runs it: `iotpipe <args>`, output
+ * appended to a log file. Shared by the benchmark and the test suites (e2e, chaos).
+ */
 export class StageProcess {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
+  /** How many times start() spawned a process (restarts after a kill count). */
+  starts = 0;
 
   constructor(
-    readonly name: string,
     readonly args: readonly string[],
     readonly env: Readonly<Record<string, string>>,
     readonly logFile: string,
+    /** What reports and errors call it; the subcommand unless given. */
+    readonly name: string = args[0] ?? 'iotpipe',
   ) {}
 
   start(): void {
@@ -30,6 +36,7 @@ export class StageProcess {
     child.stderr?.pipe(log, { end: false });
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     this.child = child;
+    this.starts++;
   }
 
   get pid(): number | undefined {
@@ -45,20 +52,25 @@ export class StageProcess {
     return this.exited ?? Promise.resolve(null);
   }
 
-  /** SIGTERM, then SIGKILL after 30 s; idempotent. */
-  async stop(): Promise<void> {
+  /** kill -9: no chance to flush, commit or say goodbye. */
+  async kill9(): Promise<void> {
     if (!this.child || !this.running) return;
-    this.child.kill('SIGTERM');
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL after 30 s; idempotent. Resolves with the exit code (null: killed). */
+  async stop(): Promise<number | null> {
+    if (!this.child) return null;
+    if (this.running) this.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
       this.exited!.then(() => true),
       new Promise<false>((r) => (timer = setTimeout(() => r(false), 30_000))),
     ]);
     clearTimeout(timer);
-    if (!ended) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
+    if (!ended) this.child.kill('SIGKILL');
+    return this.exited!;
   }
 }
 
