@@ -1,12 +1,11 @@
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { logLevel, type Producer } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { AnomalyDetector } from '../anomaly/index.js';
 import { AvroSerializer, SerializationError } from '../kafka/avro.js';
-import { createKafka, resendingProducer } from '../kafka/client.js';
 import { CoalescingSender } from '../kafka/coalescing-sender.js';
-import { isRecordRejected } from '../kafka/errors.js';
+import { createRecordProducer } from '../kafka/producers.js';
+import type { RecordProducer } from '../kafka/record-producer.js';
 import { deadLetterToAvro, sensorReadingToAvro } from '../kafka/records.js';
 import { MetricsServer } from '../metrics/server.js';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
@@ -56,7 +55,7 @@ export class MqttKafkaAdapter {
   private readonly metricsServer: MetricsServer;
   private readonly readingSerializer: AvroSerializer<SensorReading>;
   private readonly deadLetterSerializer: AvroSerializer<DeadLetter>;
-  private readonly producer: Producer;
+  private readonly producer: RecordProducer;
   private readonly sender: CoalescingSender;
   private readonly deadLetterSender: CoalescingSender;
   private readonly lanes: MqttClient[] = [];
@@ -88,15 +87,14 @@ export class MqttKafkaAdapter {
       loadSchemaText('dead_letter'),
       deadLetterToAvro,
     );
-    // Connecting and metadata give up after a few tries (sends never retry inside kafkajs, see
-    // resendingProducer) so the adapter's own loop can report the outage (metrics, one log line)
-    // and keep retrying for as long as it takes.
-    // The adapter logs each dependency's state changes itself, so kafkajs stays silent instead
-    // of logging every retry.
-    const kafkaRetry = { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 };
-    this.producer = resendingProducer(
-      createKafka(c.kafkaBrokers, config.mqttClientId, { logLevel: logLevel.NOTHING, retry: kafkaRetry }),
-    );
+    // ADAPTER_KAFKA_CLIENT picks the client (kafka/record-producer.ts): either way sends never
+    // retry inside the client, so the adapter's own loop reports the outage (metrics, one log
+    // line) and resends for as long as it takes; the adapter logs each dependency's state
+    // changes itself, so the client stays silent.
+    this.producer = createRecordProducer(config.kafkaClient, {
+      brokers: c.kafkaBrokers,
+      clientId: config.mqttClientId,
+    });
     // 1000 readings per message at most, so a request stays far below Kafka's 1 MB default.
     this.sender = new CoalescingSender(this.producer, 2000);
     // Dead letters never share a request with readings: Kafka accepts or rejects a request per
@@ -142,7 +140,7 @@ export class MqttKafkaAdapter {
     if (this.state !== 'starting') return;
     this.state = 'running';
     this.log.info(
-      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} in flight, metrics :${this.metricsPort}`,
+      `running: ${effectiveFilters(this.config).join(', ')} -> ${this.config.connection.topic} (DLQ ${this.config.connection.dlqTopic}), ${this.config.maxInFlight} in flight, Kafka client ${this.producer.client}, metrics :${this.metricsPort}`,
     );
   }
 
@@ -335,7 +333,10 @@ export class MqttKafkaAdapter {
     if (readings.length === 0) return null;
     let messages;
     try {
-      messages = readings.map((r) => ({ key: r.device_id, value: this.readingSerializer.encode(r) }));
+      messages = readings.map((r) => ({
+        key: Buffer.from(r.device_id),
+        value: this.readingSerializer.encode(r),
+      }));
     } catch (e) {
       if (e instanceof SerializationError) return { code: 'SERIALIZATION_FAILED', reason: e.message };
       throw e;
@@ -348,11 +349,11 @@ export class MqttKafkaAdapter {
       await this.withRetry(
         'kafka',
         () => this.sender.send(this.config.connection.topic, messages),
-        (e) => !isRecordRejected(e),
+        (e) => !this.producer.isRecordRejected(e),
       );
     } catch (e) {
       for (const r of readings) this.dedup.forget(r.reading_id, r.timestamp.getTime());
-      if (isRecordRejected(e))
+      if (this.producer.isRecordRejected(e))
         return { code: 'KAFKA_REJECTED', reason: `Kafka rejected the records: ${String(e)}`.slice(0, 300) };
       throw e;
     }
@@ -385,7 +386,7 @@ export class MqttKafkaAdapter {
       headers,
     });
     await this.withRetry('kafka', () =>
-      this.deadLetterSender.send(this.config.connection.dlqTopic, [{ key: topic, value }]),
+      this.deadLetterSender.send(this.config.connection.dlqTopic, [{ key: Buffer.from(topic), value }]),
     );
     this.metrics.dlqMessages.inc({ error_code: code });
   }

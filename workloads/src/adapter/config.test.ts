@@ -11,6 +11,7 @@ describe('loadAdapterConfig', () => {
       sharedGroup: '',
       maxInFlight: 64,
       metricsPort: 8002,
+      kafkaClient: 'kafkajs',
     });
     expect(c.connection.topic).toBe('iot-sensor-data');
     // Plain by default: Mosquitto keeps a plain subscription across its restart.
@@ -34,6 +35,15 @@ describe('loadAdapterConfig', () => {
     expect(plain.maxInFlight).toBe(8);
   });
 
+  it('chooses the Kafka client by ADAPTER_KAFKA_CLIENT', () => {
+    expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'platformatic' }).kafkaClient).toBe('platformatic');
+    expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'kafkajs' }).kafkaClient).toBe('kafkajs');
+    expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: '' }).kafkaClient).toBe('kafkajs');
+    expect(() => loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'rdkafka' })).toThrow(
+      /ADAPTER_KAFKA_CLIENT.*'rdkafka' is not one of kafkajs, platformatic/,
+    );
+  });
+
   it.each([
     ['ADAPTER_MAX_IN_FLIGHT', 'many', 'maxInFlight'],
     ['ADAPTER_MAX_IN_FLIGHT', '0', 'maxInFlight'],
@@ -48,6 +58,8 @@ describe('loadAdapterConfig', () => {
     ['ADAPTER_BACKOFF_MAX_MS', '50', 'backoffMaxMs'],
     ['KAFKA_BOOTSTRAP_SERVERS', ',', 'kafkaBrokers'],
     ['MQTT_URL', 'http://x', 'mqttUrl'],
+    ['ADAPTER_KAFKA_CLIENT', 'librdkafka', 'kafkaClient'],
+    ['ADAPTER_KAFKA_CLIENT', 'KafkaJS', 'kafkaClient'],
   ])('%s=%s fails naming %s', (envVar, value, field) => {
     let err: unknown;
     try {

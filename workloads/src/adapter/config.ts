@@ -1,4 +1,5 @@
 import { ConfigError, EnvReader, loadConnectionConfig, type ConnectionConfig } from '../config/common.js';
+import { isKafkaClientKind, KAFKA_CLIENTS, type KafkaClientKind } from '../kafka/record-producer.js';
 import { DEDUP_WINDOW_MS } from '../schema/identity.js';
 
 export const DEFAULT_SUBSCRIPTIONS = ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#'] as const;
@@ -31,6 +32,12 @@ export interface AdapterConfig {
   readonly backoffMaxMs: number;
   /** How long stop() lets in-flight messages finish before abandoning them (unacked). */
   readonly drainTimeoutMs: number;
+  /**
+   * The Kafka client the producer uses: 'kafkajs' (default) or 'platformatic'
+   * (@platformatic/kafka), same semantics (kafka/record-producer.ts; measured in
+   * bench/optimisations.md).
+   */
+  readonly kafkaClient: KafkaClientKind;
 }
 
 /** Reads and validates the adapter's config (no network). A bad value throws ConfigError. */
@@ -84,6 +91,14 @@ export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): Adapter
       `${backoffMaxMs} is below ADAPTER_BACKOFF_INITIAL_MS ${backoffInitialMs}`,
     );
   }
+  const kafkaClient = r.string('kafkaClient', 'ADAPTER_KAFKA_CLIENT', 'kafkajs');
+  if (!isKafkaClientKind(kafkaClient)) {
+    throw new ConfigError(
+      'kafkaClient',
+      'ADAPTER_KAFKA_CLIENT',
+      `'${kafkaClient}' is not one of ${KAFKA_CLIENTS.join(', ')}`,
+    );
+  }
   return {
     connection,
     mqttClientId,
@@ -107,6 +122,7 @@ export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): Adapter
     backoffInitialMs,
     backoffMaxMs,
     drainTimeoutMs: r.int('drainTimeoutMs', 'ADAPTER_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
+    kafkaClient,
   };
 }
 

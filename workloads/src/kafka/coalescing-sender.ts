@@ -1,9 +1,8 @@
-import type { Message, Producer } from 'kafkajs';
-import { isRecordRejected } from './errors.js';
+import type { ProducerRecord, RecordProducer } from './record-producer.js';
 
 interface Pending {
   topic: string;
-  messages: Message[];
+  messages: readonly ProducerRecord[];
   resolve: () => void;
   reject: (err: unknown) => void;
   /** Sent on its own: a batch it was part of was rejected and the culprit must be found. */
@@ -11,9 +10,9 @@ interface Pending {
 }
 
 /**
- * Coalesces concurrent writes into one produce request (acks=all). The idempotent producer
- * keeps one request in flight per broker, so separate sends of concurrent MQTT messages would
- * queue behind each other; one sendBatch for all that waited costs one round trip. Each write
+ * Coalesces concurrent writes into one produce request (acks=all). The producer keeps one
+ * request in flight per broker, so separate sends of concurrent MQTT messages would queue
+ * behind each other; one send for all that waited costs one round trip. Each write
  * settles on its own: when Kafka rejects a record of a combined batch, its members are retried
  * alone so only the culprit sees the rejection.
  */
@@ -22,7 +21,7 @@ export class CoalescingSender {
   private sending = false;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: RecordProducer,
     private readonly maxBatchMessages: number,
     /**
      * Below the broker's message.max.bytes (1 MiB): Kafka accepts or rejects a request per
@@ -34,7 +33,7 @@ export class CoalescingSender {
   ) {}
 
   /** Resolves when Kafka confirmed every message; rejects with the producer's error. */
-  send(topic: string, messages: Message[]): Promise<void> {
+  send(topic: string, messages: readonly ProducerRecord[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic, messages, resolve, reject, solo: false });
       this.pump();
@@ -70,16 +69,17 @@ export class CoalescingSender {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), ...p.messages]);
+    const byTopic = new Map<string, ProducerRecord[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list) list.push(...p.messages);
+      else byTopic.set(p.topic, [...p.messages]);
+    }
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       for (const p of batch) p.resolve();
     } catch (err) {
-      if (batch.length > 1 && isRecordRejected(err)) {
+      if (batch.length > 1 && this.producer.isRecordRejected(err)) {
         for (const p of batch) p.solo = true;
         this.queue.unshift(...batch);
       } else {
@@ -89,13 +89,8 @@ export class CoalescingSender {
   }
 }
 
-function sizeOf(messages: Message[]): number {
+function sizeOf(messages: readonly ProducerRecord[]): number {
   let bytes = 0;
-  for (const m of messages) bytes += byteLength(m.value) + byteLength(m.key);
+  for (const m of messages) bytes += m.value.length + m.key.length;
   return bytes;
-}
-
-function byteLength(v: Message['value'] | Message['key']): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'string' ? Buffer.byteLength(v) : v.length;
 }

@@ -1,4 +1,5 @@
 import kafkajs from 'kafkajs';
+import { ProtocolError } from '@platformatic/kafka';
 
 // kafkajs is CommonJS: its error classes are reachable only through the default export in ESM.
 const { KafkaJSError, KafkaJSProtocolError } = kafkajs;
@@ -15,7 +16,8 @@ const RECORD_REJECTED = new Set([
   'CORRUPT_MESSAGE',
 ]);
 
-export function isRecordRejected(err: unknown): boolean {
+/** kafkajs: a send rejected by the broker for the records themselves (see RECORD_REJECTED). */
+export function isKafkajsRecordRejected(err: unknown): boolean {
   if (err instanceof KafkaJSProtocolError) return RECORD_REJECTED.has(err.type);
   // kafkajs wraps the cause after its own retries; look one level down.
   if (err instanceof KafkaJSError) {
@@ -23,4 +25,39 @@ export function isRecordRejected(err: unknown): boolean {
     return cause instanceof KafkaJSProtocolError && RECORD_REJECTED.has(cause.type);
   }
   return false;
+}
+
+/**
+ * @platformatic/kafka: a send fails with a tree of errors (MultipleErrors per broker, a
+ * ResponseError per produce response holding one ProtocolError per failed partition). Rejected
+ * only when every failure in it is a record rejection: when one partition's records were too
+ * large and another partition's leader was down, the send is resent (temporary) until the only
+ * answer left is the rejection, so a broker outage never sends readings to the DLQ.
+ * The per-record details of a rejected batch (path `.../record_errors/N`, code -1) accompany
+ * their partition's own error and are not counted on their own.
+ */
+export function isPlatformaticRecordRejected(err: unknown): boolean {
+  const leaves: unknown[] = [];
+  collectLeaves(err, leaves, 0);
+  return leaves.length > 0 && leaves.every(isRejectingProtocolError);
+}
+
+function collectLeaves(err: unknown, out: unknown[], depth: number): void {
+  if (err instanceof AggregateError && depth < 8) {
+    const children: unknown[] = Array.isArray(err.errors) ? (err.errors as unknown[]) : [];
+    if (children.length === 0) out.push(err);
+    for (const child of children) collectLeaves(child, out, depth + 1);
+    return;
+  }
+  if (err instanceof ProtocolError) {
+    const path: unknown = err.path;
+    if (typeof path === 'string' && path.includes('/record_errors/')) return;
+  }
+  out.push(err);
+}
+
+function isRejectingProtocolError(err: unknown): boolean {
+  if (!(err instanceof ProtocolError)) return false;
+  const id: unknown = err.apiId;
+  return typeof id === 'string' && RECORD_REJECTED.has(id);
 }
