@@ -42,6 +42,20 @@ export interface ChaosResult extends ChaosRow {
   readonly unhealthy: string[];
 }
 
+/**
+ * CHAOS_ADAPTER_KAFKA_CLIENT=kafkajs|platformatic runs the adapter on that Kafka client
+ * (ADAPTER_KAFKA_CLIENT); unset, the adapter's default. The row's title names a chosen client.
+ */
+function adapterKafkaClientEnv(): Record<string, string> {
+  const client = process.env.CHAOS_ADAPTER_KAFKA_CLIENT;
+  return client ? { ADAPTER_KAFKA_CLIENT: client } : {};
+}
+
+function adapterKafkaClientNote(): string {
+  const client = process.env.CHAOS_ADAPTER_KAFKA_CLIENT;
+  return client ? ` (adapter on ${client})` : '';
+}
+
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
@@ -161,6 +175,7 @@ export class ChaosRun {
         ADAPTER_MQTT_CLIENT_ID: `${this.id}-adapter`,
         ADAPTER_METRICS_PORT: String(this.adapterPort),
         ADAPTER_METRICS_HOST: '127.0.0.1',
+        ...adapterKafkaClientEnv(),
         ...this.options.adapterEnv,
       },
       join(this.dir, 'adapter.log'),
@@ -371,7 +386,7 @@ export class ChaosRun {
     const unhealthy = await this.faults.unhealthy();
     const row: ChaosRow = {
       scenario: this.options.scenario,
-      title: this.options.title,
+      title: `${this.options.title}${adapterKafkaClientNote()}`,
       sent: manifest.total,
       stored: rows.length,
       duplicates,
