@@ -19,6 +19,9 @@
 //           consumer group drain it: rows/s from the first to the last row.
 // pipeline: simulator -> MQTT -> adapter -> Kafka -> sink -> PostgreSQL at the offered rate,
 //           with simulated time = wall time, so latency = ingested_at - timestamp (p50/p99).
+// adapter and pipeline also report the adapters' own delivery latency per MQTT message (receipt
+// to PUBACK, i.e. until Kafka acknowledged all its records; mqtt_adapter_delivery_latency_seconds):
+// adapter_mean_ms, and adapter_p99_le_ms, the histogram bucket bound holding the 99th percentile.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -203,6 +206,7 @@ interface Stages {
   topic: string;
   dlq: string;
   adapters: Proc[];
+  adapterPorts: number[];
   sinks: Proc[];
   db?: TestDatabase;
 }
@@ -212,6 +216,7 @@ async function startAdapters(s: Stages, v: Variant, procs: number): Promise<void
   for (let i = 0; i < procs; i++) {
     const port = await freePort();
     ports.push(port);
+    s.adapterPorts.push(port);
     const p = new Proc(`${s.id}-adapter-${v.name}-${i}`, ['adapter'], {
       ...common,
       KAFKA_TOPIC: s.topic,
@@ -256,6 +261,29 @@ async function startSinks(s: Stages, v: Variant, procs: number, group: string): 
   }
 }
 
+/** The adapters' delivery latency histogram (summed over processes): mean and p99 bucket bound, ms. */
+async function adapterLatency(ports: number[]): Promise<Record<string, number>> {
+  const buckets = new Map<number, number>();
+  let sum = 0;
+  let count = 0;
+  for (const port of ports) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const b = /^mqtt_adapter_delivery_latency_seconds_bucket\{.*le="([^"]+)".*\} (\S+)$/.exec(line);
+      const le = b?.[1] === '+Inf' ? Infinity : Number(b?.[1]);
+      if (b) buckets.set(le, (buckets.get(le) ?? 0) + Number(b[2]));
+      const m = /^mqtt_adapter_delivery_latency_seconds_(sum|count)(?:\{[^}]*\})? (\S+)$/.exec(line);
+      if (m?.[1] === 'sum') sum += Number(m[2]);
+      if (m?.[1] === 'count') count += Number(m[2]);
+    }
+  }
+  const bound = [...buckets].sort((a, b) => a[0] - b[0]).find(([, n]) => n >= 0.99 * count)?.[0];
+  return {
+    adapter_mean_ms: count > 0 ? Number(((sum / count) * 1000).toFixed(1)) : NaN,
+    adapter_p99_le_ms: bound === undefined ? NaN : bound * 1000,
+  };
+}
+
 async function rowCount(db: TestDatabase): Promise<number> {
   // Before the sink's migration has run the table does not exist yet: nothing stored.
   const [row] = await db.sql<{ n: string | null }[]>`
@@ -266,7 +294,14 @@ async function rowCount(db: TestDatabase): Promise<number> {
 
 async function fresh(): Promise<Stages> {
   const id = uniqueName('bst');
-  const s: Stages = { id, topic: `${id}-readings`, dlq: `${id}-dlq`, adapters: [], sinks: [] };
+  const s: Stages = {
+    id,
+    topic: `${id}-readings`,
+    dlq: `${id}-dlq`,
+    adapters: [],
+    adapterPorts: [],
+    sinks: [],
+  };
   await createTopic(s.topic, 6);
   await createTopic(s.dlq, 3);
   return s;
@@ -299,6 +334,7 @@ async function adapterRound(v: Variant): Promise<Record<string, number>> {
       seconds: m.seconds,
       reached: m.reached,
       wall_s: (Date.now() - t0) / 1000,
+      ...(await adapterLatency(s.adapterPorts)),
     };
   } finally {
     await cleanup(s);
@@ -321,7 +357,7 @@ async function sinkRound(v: Variant): Promise<Record<string, number>> {
   }
   const s = sinkSource;
   const db = await createTestDatabase('bst');
-  const run: Stages = { ...s, adapters: [], sinks: [], db };
+  const run: Stages = { ...s, adapters: [], adapterPorts: [], sinks: [], db };
   try {
     await startSinks(run, v, procsOf(v, 'SINK_PROCS'), uniqueName(`${s.id}-g`));
     const m = await measure('sink', () => rowCount(db), COUNT, 600_000);
@@ -358,6 +394,7 @@ async function pipelineRound(v: Variant): Promise<Record<string, number>> {
       p99_s: Number(Number(lat?.p99 ?? NaN).toFixed(3)),
       max_s: Number(Number(lat?.max ?? NaN).toFixed(3)),
       duplicates: Number(dupes?.n ?? 0),
+      ...(await adapterLatency(s.adapterPorts)),
     };
   } finally {
     await cleanup(s);
