@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapterConfig, MqttKafkaAdapter } from '../../workloads/src/adapter/index.js';
 import { createTopic, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
-import { publisher, scrape, TcpProxy, topicSize, waitFor } from './adapter-support.js';
+import { kafkaClientEnv, publisher, scrape, TcpProxy, topicSize, waitFor } from './adapter-support.js';
 
 interface Run {
   adapter: MqttKafkaAdapter;
@@ -23,6 +23,7 @@ function makeAdapter(topic: string, env: Record<string, string>): Run {
       ADAPTER_METRICS_PORT: '0',
       ADAPTER_METRICS_HOST: '127.0.0.1',
       ADAPTER_SESSION_EXPIRY_S: '300',
+      ...kafkaClientEnv,
       ADAPTER_MAX_IN_FLIGHT: '4',
       ADAPTER_BACKOFF_MAX_MS: '1000',
       ...env,

@@ -11,6 +11,10 @@ import { kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support
 export const registryUrl = stackEndpoints.registryUrl;
 // IOTPIPE_CLI runs another build of the CLI (e.g. an installed image's) under the same suite.
 export const cliPath = process.env.IOTPIPE_CLI ?? join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
+// The in-process adapters get an explicit env map; ADAPTER_KAFKA_CLIENT from the suite's own
+// environment still picks their Kafka client (unset: the adapter's default). Spawned adapters
+// inherit it anyway.
+export const kafkaClientEnv = { ADAPTER_KAFKA_CLIENT: process.env.ADAPTER_KAFKA_CLIENT ?? '' };
 
 const schemaCache = new Map<number, avro.Type>();
 

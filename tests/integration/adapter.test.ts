@@ -11,6 +11,7 @@ import {
   collect,
   decodeConfluent,
   fetchSchemaText,
+  kafkaClientEnv,
   publisher,
   registryUrl,
   scrape,
@@ -58,6 +59,7 @@ async function startHarness(
       ADAPTER_METRICS_HOST: '127.0.0.1',
       // The broker forgets these test sessions soon after the suite.
       ADAPTER_SESSION_EXPIRY_S: '300',
+      ...kafkaClientEnv,
       ...extraEnv,
     }),
     quiet,
