@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { localStack, stackConfig } from '../support/stack.js';
 
 /**
@@ -34,13 +35,40 @@ export class StackFaults {
   }
 
   /**
-   * kill -9 and keep it down: supervisord's autorestart is beaten by stopping the program right
-   * after the kill (a restart that already began is stopped before it serves anything).
+   * kill -9 and keep it down. supervisord respawns a killed program at once, and `stop` on a
+   * respawned Kafka sends SIGTERM to a JVM still starting, which then serves for many seconds
+   * before it exits (and `supervisorctl stop a b` stops one after the other, so b ran on): two
+   * "held" brokers were in fact up. So each program is stopped on its own, and whatever process
+   * supervisord spawns meanwhile is killed -9 too; returns when every one is STOPPED.
    */
   async kill9AndHold(names: readonly string[]): Promise<void> {
-    const pids = await Promise.all(names.map((n) => this.pid(n)));
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
-    await this.stack.supervisor.ctl(['stop', ...names]);
+    for (const pid of await Promise.all(names.map((n) => this.pid(n)))) process.kill(pid, 'SIGKILL');
+    let stopping = true;
+    const stops = Promise.all(names.map((n) => this.stack.supervisor.ctl(['stop', n]))).finally(
+      () => (stopping = false),
+    );
+    // `supervisorctl status` shows no pid while STARTING or STOPPING: find them by command line.
+    const commands = names.map((n) => this.programCommand(n));
+    while (stopping) {
+      for (const pid of await pidsRunning(commands)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await sleep(20);
+    }
+    await stops;
+    const states = await this.stack.supervisor.states();
+    const up = names.filter((n) => states.get(n)?.state !== 'STOPPED');
+    if (up.length > 0) throw new Error(`held parts not stopped: ${up.join(', ')}`);
+  }
+
+  private programCommand(name: string): string {
+    for (const s of this.stack.services)
+      for (const p of s.programs()) if (p.name === name) return p.command.slice(1).join('\0');
+    throw new Error(`no stack program named ${name}`);
   }
 
   async stop(name: string): Promise<void> {
@@ -105,6 +133,21 @@ export class StackFaults {
     }
     for (const s of this.stack.services) if (!s.optional) await this.waitHealthy(s.name);
   }
+}
+
+/**
+ * Processes whose arguments are exactly one of `commands` (arguments after argv[0], joined by
+ * NUL; supervisord runs argv[0] by its resolved path).
+ */
+async function pidsRunning(commands: readonly string[]): Promise<number[]> {
+  const wanted = new Set(commands);
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (wanted.has(cmdline.replace(/\0$/, '').split('\0').slice(1).join('\0'))) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
