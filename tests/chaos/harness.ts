@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { expect } from 'vitest';
 import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
+import { loadAdapterConfig } from '../../workloads/src/adapter/config.js';
 import { StageProcess } from '../../workloads/src/bench/stage.js';
 import { createTopic, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import { StackFaults, sleep } from './faults.js';
@@ -44,7 +45,8 @@ export interface ChaosResult extends ChaosRow {
 
 /**
  * CHAOS_ADAPTER_KAFKA_CLIENT=kafkajs|platformatic runs the adapter on that Kafka client
- * (ADAPTER_KAFKA_CLIENT); unset, the adapter's default. The row's title names a chosen client.
+ * (ADAPTER_KAFKA_CLIENT); unset, the adapter's default. The row's title names a client other
+ * than the default, so such a run is not mistaken for the default's.
  */
 function adapterKafkaClientEnv(): Record<string, string> {
   const client = process.env.CHAOS_ADAPTER_KAFKA_CLIENT;
@@ -53,7 +55,7 @@ function adapterKafkaClientEnv(): Record<string, string> {
 
 function adapterKafkaClientNote(): string {
   const client = process.env.CHAOS_ADAPTER_KAFKA_CLIENT;
-  return client ? ` (adapter on ${client})` : '';
+  return client && client !== loadAdapterConfig({}).kafkaClient ? ` (adapter on ${client})` : '';
 }
 
 export async function freePort(): Promise<number> {
