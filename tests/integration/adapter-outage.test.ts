@@ -166,3 +166,39 @@ describe('adapter: unreachable dependencies', () => {
     expect(await metric(run, 'iotpipe_adapter_dependency_up{dependency="kafka"}')).toBe(1);
   });
 });
+
+describe('adapter: its persistent session across a change of subscription', () => {
+  let pub: MqttClient;
+  const runs: Run[] = [];
+  beforeAll(async () => {
+    pub = await publisher();
+  });
+  afterAll(async () => {
+    for (const r of runs) await r.adapter.stop();
+    await pub?.endAsync();
+  });
+
+  // The operator gives a single adapter a plain subscription and several a shared one: scaling
+  // 1 -> N restarts replica 0 with a group, on the session that holds the plain subscription.
+  it('a single adapter restarted to share drops its plain subscription: each message arrives once', async () => {
+    const topic = uniqueName('it-adapter-share');
+    await createTopic(topic, 3);
+    await createTopic(`${topic}-dlq`, 1);
+    const single = makeAdapter(topic, { ADAPTER_SHARED_GROUP: '-' });
+    await single.adapter.start();
+    await single.adapter.stop();
+
+    const sharing = makeAdapter(topic, {});
+    runs.push(sharing);
+    await sharing.adapter.start();
+    for (let s = 0; s < 5; s++) await pub.publishAsync(`${sharing.prefix}iotpipe/sim/x`, sim(s), { qos: 1 });
+    await waitFor(
+      'all 5 acknowledged',
+      async () => (await metric(sharing, 'mqtt_adapter_delivery_latency_seconds_count')) >= 5,
+    );
+    await new Promise((r) => setTimeout(r, 500)); // a second copy would be here by now
+    expect(await metric(sharing, 'mqtt_adapter_messages_received_total{format="simulator"}')).toBe(5);
+    expect(await metric(sharing, 'mqtt_adapter_duplicates_dropped_total')).toBe(0);
+    expect(await topicSize(topic)).toBe(5);
+  });
+});

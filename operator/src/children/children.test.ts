@@ -160,6 +160,15 @@ describe('children of an IoTPipeline', () => {
     expect(long('a'.repeat(63))).not.toBe(long('b'.repeat(63)));
   });
 
+  it('the adapter shares its subscription only with several replicas or a group set in the spec', () => {
+    const group = (spec: Record<string, unknown>) =>
+      envOf(containerOf(workload('adapter', pipeline(spec)))).ADAPTER_SHARED_GROUP;
+    expect(group({})).toBe('-');
+    expect(group({ adapter: { replicas: 3 } })).toBe('ns1.p1');
+    expect(group({ mqtt: { sharedSubscriptionGroup: 'mine' } })).toBe('mine');
+    expect(group({ adapter: { replicas: 2 }, mqtt: { sharedSubscriptionGroup: 'mine' } })).toBe('mine');
+  });
+
   it('each Deployment runs `node workloads/dist/cli.js <stage>` with env from the spec, secrets by reference', () => {
     const p = pipeline({ mqtt: { credentialsSecret: { name: 'mqtt' }, topicFilters: ['a/#'] } });
     const c = containerOf(workload('adapter', p));
@@ -170,7 +179,7 @@ describe('children of an IoTPipeline', () => {
       KAFKA_DLQ_TOPIC: 'readings-dlq',
       KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9092',
       ADAPTER_SUBSCRIPTIONS: 'a/#',
-      ADAPTER_SHARED_GROUP: 'ns1.p1',
+      ADAPTER_SHARED_GROUP: '-',
       ADAPTER_MQTT_CLIENT_ID: 'ns1.$(POD_NAME)',
     });
     expect(c.env.find((e) => e.name === 'MQTT_PASSWORD')).toEqual({

@@ -66,6 +66,18 @@ function fromSecret(name: string, secret: string, key: string): EnvVar {
   return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
 }
 
+/**
+ * The adapter's shared-subscription group, or '-' (a plain subscription). Several replicas must
+ * share to split the messages; a single one subscribes plainly unless a group is set, because
+ * Mosquitto 2.0 keeps a persistent session's plain subscription across its own restart but forgets
+ * a shared one: until the adapter has subscribed again, what is published has no subscriber.
+ */
+export function adapterSharedGroup(pipeline: IoTPipeline): string {
+  const explicit = pipeline.spec.mqtt.sharedSubscriptionGroup;
+  if (explicit === undefined && pipeline.spec.adapter.replicas <= 1) return '-';
+  return resolveNames(pipeline).sharedSubscriptionGroup;
+}
+
 export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadProcess {
   const { spec } = pipeline;
   const names = resolveNames(pipeline);
@@ -99,7 +111,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
         plain('ADAPTER_SUBSCRIPTIONS', spec.mqtt.topicFilters.join(',')),
         ...(spec.mqtt.topicPrefix ? [plain('ADAPTER_TOPIC_PREFIX', spec.mqtt.topicPrefix)] : []),
         plain('ADAPTER_PAYLOAD_FORMATS', spec.mqtt.payloadFormats.join(',')),
-        plain('ADAPTER_SHARED_GROUP', names.sharedSubscriptionGroup),
+        plain('ADAPTER_SHARED_GROUP', adapterSharedGroup(pipeline)),
         plain('ADAPTER_MQTT_CLIENT_ID', adapterMqttClientId(pipeline)),
         plain('ADAPTER_METRICS_PORT', metricsPort),
       ];

@@ -93,7 +93,7 @@ export const specField = object({
       .default([...PAYLOAD_FORMATS])
       .describe('Payload formats the adapter accepts; others go to the DLQ.'),
     sharedSubscriptionGroup: string({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }).describe(
-      'Shared-subscription group ($share/<group>/<filter>) the adapter replicas split the messages in; default <namespace>.<name>.',
+      'Shared-subscription group ($share/<group>/<filter>) the adapter replicas split the messages in; default <namespace>.<name> with several replicas, none (a plain subscription, which Mosquitto keeps across its restart) with one.',
     ),
   })
     .defaultEmpty()

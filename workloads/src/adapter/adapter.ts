@@ -220,6 +220,12 @@ export class MqttKafkaAdapter {
         lane.options.reconnectPeriod = c.backoffInitialMs;
         this.connectedLanes.add(index);
         if (this.connectedLanes.size === this.lanes.length) this.setDependency('mqtt', true);
+        // Sharing now, the session may still hold the plain subscription of a single adapter
+        // (scaled up since): drop it, or this replica would get every message besides its share.
+        if (c.sharedGroup !== '')
+          lane
+            .unsubscribeAsync(effectiveFilters({ ...c, sharedGroup: '' }))
+            .catch((err: Error) => this.log.warn(`lane ${index}: unsubscribe failed: ${err.message}`));
         // Subscribing again on a present session is harmless and repairs a lost subscription.
         lane.subscribeAsync(filters, { qos: 1 }).then(
           (grants) => {
