@@ -229,7 +229,7 @@ export interface IoTPipelineSpecMqtt {
   readonly payloadFormats?: IoTPipelineSpecMqttPayloadFormats[];
 
   /**
-   * Shared-subscription group ($share/<group>/<filter>) the adapter replicas split the messages in; default <namespace>.<name>.
+   * Shared-subscription group ($share/<group>/<filter>) the adapter replicas split the messages in; default <namespace>.<name> with several replicas, none (a plain subscription, which Mosquitto keeps across its restart) with one.
    *
    * @schema IoTPipelineSpecMqtt#sharedSubscriptionGroup
    */

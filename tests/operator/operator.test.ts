@@ -256,7 +256,7 @@ describe('IoTPipeline operator', () => {
     expect(String((err as ApiException<unknown>).body)).toContain(field);
   });
 
-  it('the API server rejects a missing sink and a too long name', async () => {
+  it('the API server rejects a missing sink, a too long name and one a Service cannot take', async () => {
     const noSink = {
       apiVersion: 'iotpipe.io/v1alpha1',
       kind: 'IoTPipeline',
@@ -272,6 +272,13 @@ describe('IoTPipeline operator', () => {
       code: 422,
       body: expect.stringContaining('metadata.name'),
     });
+    for (const name of ['1st-floor', 'floor.one']) {
+      const bad = pipelineManifest({ name, topic: 't' });
+      await expect(applyAsUser(ns.kubeConfig, ns.name, bad), name).rejects.toMatchObject({
+        code: 422,
+        body: expect.stringContaining('must start with a letter'),
+      });
+    }
   });
 
   it('updates: a spec change updates the children and rolls only the Deployments whose config changed; immutable fields are refused', async () => {

@@ -69,6 +69,11 @@ export function iotPipelineCrd(): CustomResourceDefinition {
         rule: `size(self.metadata.name) <= ${MAX_NAME_LENGTH}`,
         message: `metadata.name must be at most ${MAX_NAME_LENGTH} characters: child objects are named <name>-processor etc.`,
       },
+      {
+        rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        message:
+          "metadata.name must start with a letter and hold only lowercase letters, digits and '-': the Services <name>-metrics and <name>-adapter are named after it (DNS-1035 labels)",
+      },
     ],
   };
   return {
