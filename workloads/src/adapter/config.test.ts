@@ -11,7 +11,7 @@ describe('loadAdapterConfig', () => {
       sharedGroup: '',
       maxInFlight: 64,
       metricsPort: 8002,
-      kafkaClient: 'kafkajs',
+      kafkaClient: 'platformatic',
     });
     expect(c.connection.topic).toBe('iot-sensor-data');
     // Plain by default: Mosquitto keeps a plain subscription across its restart.
@@ -38,7 +38,7 @@ describe('loadAdapterConfig', () => {
   it('chooses the Kafka client by ADAPTER_KAFKA_CLIENT', () => {
     expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'platformatic' }).kafkaClient).toBe('platformatic');
     expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'kafkajs' }).kafkaClient).toBe('kafkajs');
-    expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: '' }).kafkaClient).toBe('kafkajs');
+    expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: '' }).kafkaClient).toBe('platformatic');
     expect(() => loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'rdkafka' })).toThrow(
       /ADAPTER_KAFKA_CLIENT.*'rdkafka' is not one of kafkajs, platformatic/,
     );
