@@ -8,9 +8,13 @@ import {
 } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { isKafkajsRecordRejected, isPlatformaticRecordRejected } from './errors.js';
+import {
+  describePlatformaticError,
+  isKafkajsRecordRejected,
+  isPlatformaticRecordRejected,
+} from './errors.js';
 import { KafkajsRecordProducer } from './kafkajs-producer.js';
-import { PlatformaticRecordProducer } from './platformatic-producer.js';
+import { PlatformaticRecordProducer, PlatformaticSendError } from './platformatic-producer.js';
 
 const {
   KafkaJSConnectionError,
@@ -91,6 +95,27 @@ describe('isPlatformaticRecordRejected', () => {
     expect(isPlatformaticRecordRejected(sendFailed(produceResponse([10, 19])))).toBe(false);
     // Two brokers both rejecting records: a rejection.
     expect(isPlatformaticRecordRejected(sendFailed(produceResponse([10]), produceResponse([87])))).toBe(true);
+  });
+});
+
+describe('describePlatformaticError', () => {
+  it('names the broker error ids and network causes inside the tree, each once', () => {
+    const refused = new NetworkError('Connection to 127.0.0.1:29094 failed.', {
+      cause: new Error('connect ECONNREFUSED 127.0.0.1:29094'),
+    });
+    const err = sendFailed(produceResponse([19, 19, 6]), refused);
+    expect(describePlatformaticError(err)).toBe(
+      'Producing messages failed. NOT_ENOUGH_REPLICAS; NOT_LEADER_OR_FOLLOWER; Connection to 127.0.0.1:29094 failed. (connect ECONNREFUSED 127.0.0.1:29094)',
+    );
+    expect(describePlatformaticError(new Error('plain'))).toBe('plain');
+  });
+
+  it('the producer wraps a failed send with that message and still classifies it', () => {
+    const pf = new PlatformaticRecordProducer({ brokers: ['127.0.0.1:1'], clientId: 'unit' });
+    const rejected = new PlatformaticSendError(sendFailed(produceResponse([10])));
+    expect(rejected.message).toBe('Producing messages failed. MESSAGE_TOO_LARGE');
+    expect(pf.isRecordRejected(rejected)).toBe(true);
+    expect(pf.isRecordRejected(new PlatformaticSendError(sendFailed(produceResponse([19]))))).toBe(false);
   });
 });
 

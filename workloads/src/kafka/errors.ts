@@ -42,6 +42,30 @@ export function isPlatformaticRecordRejected(err: unknown): boolean {
   return leaves.length > 0 && leaves.every(isRejectingProtocolError);
 }
 
+/**
+ * One line naming the failures inside a @platformatic/kafka error tree ("Producing messages
+ * failed." alone says nothing): the broker's error ids and the network causes, each once.
+ */
+export function describePlatformaticError(err: unknown): string {
+  const leaves: unknown[] = [];
+  collectLeaves(err, leaves, 0);
+  const parts = new Set<string>();
+  for (const leaf of leaves) {
+    if (leaf instanceof ProtocolError) {
+      const id: unknown = leaf.apiId;
+      parts.add(typeof id === 'string' ? id : leaf.message);
+    } else if (leaf instanceof Error) {
+      const cause = leaf.cause instanceof Error ? ` (${leaf.cause.message})` : '';
+      parts.add(`${leaf.message}${cause}`);
+    } else {
+      parts.add(String(leaf));
+    }
+  }
+  const top = err instanceof Error ? err.message : String(err);
+  const detail = [...parts].filter((p) => p !== top).join('; ');
+  return (detail ? `${top} ${detail}` : top).slice(0, 500);
+}
+
 function collectLeaves(err: unknown, out: unknown[], depth: number): void {
   if (err instanceof AggregateError && depth < 8) {
     const children: unknown[] = Array.isArray(err.errors) ? (err.errors as unknown[]) : [];

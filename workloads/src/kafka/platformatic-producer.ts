@@ -1,5 +1,5 @@
 import { compatibilityPartitioner, Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
-import { isPlatformaticRecordRejected } from './errors.js';
+import { describePlatformaticError, isPlatformaticRecordRejected } from './errors.js';
 import type { RecordProducer, RecordProducerOptions, TopicRecords } from './record-producer.js';
 
 /** Java's (and kafkajs') key -> partition mapping: murmur2 masked to 31 bits, modulo partitions. */
@@ -53,7 +53,7 @@ export class PlatformaticRecordProducer implements RecordProducer {
       await this.producer.send({ messages, acks: ProduceAcks.ALL });
     } catch (err) {
       this.producer.clearMetadata();
-      throw err;
+      throw new PlatformaticSendError(err);
     }
   }
 
@@ -62,6 +62,14 @@ export class PlatformaticRecordProducer implements RecordProducer {
   }
 
   isRecordRejected(err: unknown): boolean {
-    return isPlatformaticRecordRejected(err);
+    return isPlatformaticRecordRejected(err instanceof PlatformaticSendError ? err.cause : err);
+  }
+}
+
+/** A failed send: the client's error (as `cause`) with a message naming what failed inside it. */
+export class PlatformaticSendError extends Error {
+  override readonly name = 'PlatformaticSendError';
+  constructor(override readonly cause: unknown) {
+    super(describePlatformaticError(cause), { cause });
   }
 }
