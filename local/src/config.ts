@@ -59,10 +59,12 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     host: '127.0.0.1',
     kafka: {
       ports: r.ports('kafka.ports', 'IOTPIPE_KAFKA_PORTS', [29092, 29093, 29094]),
+      // Below Linux's ephemeral range (32768-60999): with 39092-39094 a client's outgoing
+      // connection took a stopped controller's port and the broker could not start again.
       controllerPorts: r.ports(
         'kafka.controllerPorts',
         'IOTPIPE_KAFKA_CONTROLLER_PORTS',
-        [39092, 39093, 39094],
+        [19092, 19093, 19094],
       ),
       jmxPorts: r.ports('kafka.jmxPorts', 'IOTPIPE_KAFKA_JMX_PORTS', [9101, 9102, 9103]),
       heap: r.memory('kafka.heap', 'IOTPIPE_KAFKA_HEAP', '512m'),
