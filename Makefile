@@ -2,6 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export IOTPIPE_ROOT := $(CURDIR)
+# Node.js: the LTS major the images ship, installed by `make deps` (local/install-deps.sh) into the
+# cache and put first on PATH for every target, so tests run on what ships. The version lives in
+# .node-version; the Dockerfiles' NODE_IMAGE names the same one (cdk8s/src/dockerfile.test.ts).
+export IOTPIPE_NODE_VERSION ?= $(shell cat .node-version)
+export PATH := $(or $(IOTPIPE_CACHE_DIR),$(HOME)/.cache/iotpipe)/node-v$(IOTPIPE_NODE_VERSION)/bin:$(PATH)
 IOTPIPE := node workloads/dist/cli.js
 
 -include mk/*.mk
@@ -11,9 +16,11 @@ IOTPIPE := node workloads/dist/cli.js
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-deps: ## install what is missing: Debian packages, npm packages from the lock file
+deps: ## install what is missing: Debian packages, Node.js 24, npm packages from the lock file
 	@local/install-deps.sh
-	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || \
+	  [ "$$(cat node_modules/.iotpipe-node 2>/dev/null)" != "$$(node --version)" ]; then \
+	  npm ci --no-audit --no-fund && node --version > node_modules/.iotpipe-node; fi
 
 build: deps ## compile the TypeScript (incremental)
 	@npx tsc -b

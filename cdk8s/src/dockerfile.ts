@@ -27,11 +27,18 @@ export function parseDockerfile(text: string): DockerInstruction[] {
   return out;
 }
 
-/** Node 20 slim by an exact version (node:20.X.Y-slim), optionally with a digest. */
-const PINNED_NODE = /^node:20\.\d+\.\d+-slim(@sha256:[0-9a-f]{64})?$/;
+/** The base image of a Node.js version: that exact version on Debian 12 slim. */
+export function pinnedNodeImage(nodeVersion: string): string {
+  return `node:${nodeVersion}-bookworm-slim`;
+}
 
-/** Problems with a Dockerfile, one line each; empty when it keeps the rules. */
-export function dockerfileProblems(text: string): string[] {
+/**
+ * Problems with a Dockerfile, one line each; empty when it keeps the rules. `nodeVersion` is the
+ * repository's .node-version: every base image is {@link pinnedNodeImage} of it, optionally with
+ * a digest, so the images run the Node.js the tests ran on.
+ */
+export function dockerfileProblems(text: string, nodeVersion: string): string[] {
+  const pinned = pinnedNodeImage(nodeVersion);
   const instructions = parseDockerfile(text);
   const problems: string[] = [];
   const args = new Map<string, string>();
@@ -51,8 +58,8 @@ export function dockerfileProblems(text: string): string[] {
       finalStageStart = i;
       lastUser = undefined;
       const fromStage = stages.slice(0, -1).some((s) => /\s+AS\s+(\S+)/i.exec(s)?.[1] === image);
-      if (!fromStage && !PINNED_NODE.test(image))
-        problems.push(`FROM ${image}: base is not node:20.X.Y-slim pinned`);
+      if (!fromStage && image.replace(/@sha256:[0-9a-f]{64}$/, '') !== pinned)
+        problems.push(`FROM ${image}: base is not ${pinned}`);
     }
     if (ins.keyword === 'USER') lastUser = ins.args;
     if (ins.keyword === 'RUN' && /\bnpm\s+(install|i)\b/.test(ins.args))
