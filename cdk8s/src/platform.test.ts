@@ -124,14 +124,19 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(svc.spec.ports[0]).toMatchObject({ port: 1883, nodePort: 31883 });
   });
 
-  it('the operator has exactly the RBAC it needs (secrets read-only, leases only in its namespace)', () => {
+  it('the operator has exactly the RBAC it needs (secrets, pods, Kafka clusters read-only, leases only in its namespace)', () => {
     const objects = synth(profile);
     const role = find(objects, 'ClusterRole', 'iotpipe-operator') as ManifestObject & {
       rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     };
     expect(role.rules).toEqual(OPERATOR_CLUSTER_RULES);
-    const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
-    expect(secrets.verbs).toEqual(['get', 'list', 'watch']);
+    for (const readOnly of ['secrets', 'pods', 'kafkas']) {
+      expect(role.rules.find((r) => r.resources.includes(readOnly))?.verbs, readOnly).toEqual([
+        'get',
+        'list',
+        'watch',
+      ]);
+    }
     expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(
       [
         'configmaps',
@@ -140,7 +145,9 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
         'iotpipelines',
         'iotpipelines/finalizers',
         'iotpipelines/status',
+        'kafkas',
         'kafkatopics',
+        'pods',
         'prometheusrules',
         'secrets',
         'servicemonitors',

@@ -58,7 +58,8 @@ const processes: ChildProcess[] = [];
 const kafkaTopics: string[] = [];
 
 beforeAll(async () => {
-  ns = await operatorNamespace('operator-e2e');
+  // The test makes its own Secrets (the database it created, the broker's credentials).
+  ns = await operatorNamespace('operator-e2e', { databaseSecret: false });
   operator = inProcessOperator(ns, 'op-e2e');
   await operator.start();
   db = await createTestDatabase('op_e2e');

@@ -25,7 +25,7 @@ import { NAMES, PORTS } from './names.js';
 
 /**
  * What the operator does, resource by resource (operator/src/reconcile, operator/src/children):
- * nothing more. Secrets are only read (the sink's database Secret is checked, never written).
+ * nothing more. Secrets, pods and Kafka clusters are only read (DependenciesReady, WorkloadsAvailable).
  */
 export const OPERATOR_CLUSTER_RULES: k8s.PolicyRule[] = [
   { apiGroups: ['iotpipe.io'], resources: ['iotpipelines'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
@@ -44,7 +44,13 @@ export const OPERATOR_CLUSTER_RULES: k8s.PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
   },
   { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  // Secrets: watched as metadata only, and read to check that the keys a pipeline names exist
+  // (DependenciesReady); never written.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+  // The workloads' pods: why a container does not start (an image that cannot be pulled).
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  // The Strimzi Kafka cluster a pipeline names: whether it exists and is Ready.
+  { apiGroups: ['kafka.strimzi.io'], resources: ['kafkas'], verbs: ['get', 'list', 'watch'] },
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors', 'prometheusrules'],
@@ -118,7 +124,6 @@ export class OperatorChart extends Chart {
                 name: 'operator',
                 image: IMAGES.operator,
                 env: [
-                  { name: 'SCHEMA_REGISTRY_URL', value: `http://${NAMES.registry}:${PORTS.registryHttp}/apis/ccompat/v7` },
                   { name: 'OPERATOR_METRICS_PORT', value: String(PORTS.operatorMetrics) },
                   fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
                   fieldEnv('POD_NAME', 'metadata.name'),

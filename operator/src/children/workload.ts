@@ -88,7 +88,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
     plain('SCHEMA_REGISTRY_URL', spec.schema.registryUrl),
     plain('KAFKA_TOPIC', names.topic),
     plain('KAFKA_DLQ_TOPIC', names.dlqTopic),
-    plain('KAFKA_ALERTS_TOPIC', spec.processor.alertsTopic),
+    plain('KAFKA_ALERTS_TOPIC', names.alertsTopic),
   ];
   const creds = spec.mqtt.credentialsSecret;
   const mqtt = [

@@ -5,34 +5,37 @@
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config.js';
-import { SchemaRegistryClient } from '../registry/client.js';
+import { KubeClient } from '../kube/client.js';
 import { Controller } from './controller.js';
 import { HealthServer } from './health.js';
 import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './metrics.js';
-import { Reconciler } from './reconciler.js';
 
 export class Operator {
   readonly metrics: OperatorMetrics;
   private readonly health: HealthServer;
   private readonly elector: LeaderElector;
+  private readonly client: KubeClient;
   private controller?: Controller;
   private schemaText = '';
   private started = false;
 
   constructor(
-    private readonly kc: KubeConfig,
+    kc: KubeConfig,
     readonly config: OperatorConfig,
     private readonly log: (line: string) => void = (line) =>
       console.log(`${new Date().toISOString()} ${line}`),
     options: { processMetrics?: boolean } = {},
   ) {
-    this.metrics = new OperatorMetrics(options.processMetrics ?? true);
+    this.metrics = new OperatorMetrics(options.processMetrics ?? true, () => this.cacheSizes());
+    this.client = new KubeClient(kc, (verb, resource, code) =>
+      this.metrics.apiRequests.inc({ verb, resource, code: String(code) }),
+    );
     this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, () =>
       this.readiness(),
     );
     this.elector = new LeaderElector(
-      kc,
+      this.client,
       config.leaderElection,
       {
         onStartedLeading: () => this.startController(),
@@ -44,6 +47,11 @@ export class Operator {
 
   get isLeader(): boolean {
     return this.elector.isLeader;
+  }
+
+  /** Objects in the leader's caches by kind (empty on a standby). */
+  cacheSizes(): Record<string, number> {
+    return this.controller?.cacheSizes() ?? {};
   }
 
   get metricsPort(): number {
@@ -66,6 +74,7 @@ export class Operator {
     await this.elector.stop();
     await this.stopController();
     await this.health.stop();
+    this.client.close();
   }
 
   private readiness(): { ready: boolean; reason: string } {
@@ -78,12 +87,13 @@ export class Operator {
 
   private async startController(): Promise<void> {
     this.metrics.leader.set(1);
-    const reconciler = new Reconciler(this.kc, new SchemaRegistryClient(this.config.schemaRegistryUrl), {
-      schemaText: this.schemaText,
-      notReadyRequeueMs: this.config.notReadyRequeueMs,
-      isLeader: () => this.elector.isLeader,
-    });
-    const controller = new Controller(this.kc, this.config, reconciler, this.metrics, this.log);
+    const controller = new Controller(
+      this.client,
+      this.config,
+      { schemaText: this.schemaText, isLeader: () => this.elector.isLeader },
+      this.metrics,
+      this.log,
+    );
     this.controller = controller;
     await controller.start();
   }
