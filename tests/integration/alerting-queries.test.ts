@@ -300,7 +300,7 @@ describe('after a short pipeline run, every panel whose sources ran returns data
     } finally {
       await su.end();
     }
-    await new Migrator(databaseUrl, undefined, () => {}).migrate();
+    await new Migrator({ databaseUrl }).migrate();
     const ports = stackConfig.workloadMetricsPorts;
     await seedProcessorInput();
     {

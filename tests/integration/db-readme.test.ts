@@ -72,7 +72,7 @@ describe("the original README's SQL and `iotpipe query`", () => {
   const now = Date.now();
   beforeAll(async () => {
     db = await createTestDatabase('it_db_readme');
-    await new Migrator(db.url).migrate();
+    await new Migrator({ databaseUrl: db.url }).migrate();
     const store = new ReadingStore(db.url);
     store.start();
     try {

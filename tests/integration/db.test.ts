@@ -21,7 +21,7 @@ describe('migrations', () => {
   });
 
   it('three processes migrating at once apply each migration exactly once; a rerun applies nothing', async () => {
-    const results = await Promise.all([1, 2, 3].map(() => new Migrator(db.url).migrate()));
+    const results = await Promise.all([1, 2, 3].map(() => new Migrator({ databaseUrl: db.url }).migrate()));
     const versions = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length > 0;
     expect(versions).toBe(true);
     expect(results.map((r) => r.flavor)).toEqual(['native', 'native', 'native']);
@@ -29,7 +29,7 @@ describe('migrations', () => {
     expect(appliedCounts).toEqual([0, 0, results[0]!.current]);
     const rows = await db.sql<{ version: number }[]>`select version from schema_migrations order by version`;
     expect(rows.map((r) => r.version)).toEqual(Array.from({ length: results[0]!.current }, (_, i) => i + 1));
-    expect((await new Migrator(db.url).migrate()).applied).toEqual([]);
+    expect((await new Migrator({ databaseUrl: db.url }).migrate()).applied).toEqual([]);
   });
 
   it('creates the README tables and views, and daily partitions from yesterday to 3 days ahead', async () => {
@@ -59,7 +59,9 @@ describe('migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iotpipe-migrations-'));
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
     appendFileSync(join(dir, '0002_views.sql'), '\n-- edited\n');
-    await expect(new Migrator(db.url, dir).migrate()).rejects.toThrow(/0002_views.sql was changed/);
+    await expect(new Migrator({ databaseUrl: db.url, dir }).migrate()).rejects.toThrow(
+      /0002_views.sql was changed/,
+    );
   });
 });
 
@@ -68,7 +70,7 @@ describe('storing readings', () => {
   const store = () => new ReadingStore(db.url);
   beforeAll(async () => {
     db = await createTestDatabase('it_db_store');
-    await new Migrator(db.url).migrate();
+    await new Migrator({ databaseUrl: db.url }).migrate();
   });
   afterAll(async () => {
     await db?.drop();
@@ -159,7 +161,7 @@ describe('maintenance: partitions, archive, retention', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('it_db_maint');
-    await new Migrator(db.url).migrate();
+    await new Migrator({ databaseUrl: db.url }).migrate();
   });
   afterAll(async () => {
     await db?.drop();

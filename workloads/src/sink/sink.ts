@@ -110,7 +110,11 @@ export class KafkaSink {
     this.metrics.dbConnected.set(0);
 
     const migrated = await this.retry('database', () =>
-      new Migrator(c.databaseUrl, undefined, (line) => this.log(`sink: ${line}`)).migrate(),
+      new Migrator({
+        databaseUrl: c.databaseUrl,
+        flavor: this.config.schemaFlavor,
+        log: (line) => this.log(`sink: ${line}`),
+      }).migrate(),
     );
     this.log(`sink: database schema at version ${migrated.current} (${migrated.flavor})`);
     this.store.start();
