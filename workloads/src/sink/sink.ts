@@ -186,7 +186,7 @@ export class KafkaSink {
       for (let i = 0; i < batch.messages.length; i += size) {
         if (!p.isRunning() || p.isStale() || this.stopped) return;
         const chunk = batch.messages.slice(i, i + size);
-        await this.storeChunk(topic, partition, chunk, p.heartbeat);
+        await this.storeChunk(topic, partition, chunk, () => p.heartbeat());
         const last = chunk[chunk.length - 1]!.offset;
         p.resolveOffset(last);
         const next = (BigInt(last) + 1n).toString();
