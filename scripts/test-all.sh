@@ -45,6 +45,7 @@ trap cleanup EXIT
 t_all=$SECONDS
 make --no-print-directory build || { echo "build failed: nothing was tested"; exit 1; }
 
+suite typecheck npx tsc -p tsconfig.typecheck.json
 suite lint npx eslint . --max-warnings 0
 suite format npx prettier --check . --log-level warn
 suite typescript-unit npx vitest run --project unit
