@@ -61,7 +61,6 @@ export default defineConfig({
         test: {
           name: 'images',
           include: ['tests/images/**/*.test.ts'],
-          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
