@@ -56,6 +56,16 @@ export default defineConfig({
         },
       },
       {
+        // The images `make images` made with podman (tests/images): nothing of the build-time CA
+        // in them, base images as the Dockerfiles expect.
+        test: {
+          name: 'images',
+          include: ['tests/images/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         test: {
           name: 'teardown',
           include: ['tests/teardown/**/*.test.ts'],
