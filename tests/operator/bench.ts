@@ -22,7 +22,10 @@ import { KubeClient } from '../../operator/src/kube/client.js';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
 import { operatorEnv, operatorNamespace, pipelineManifest, repoRoot, uniqueTopic } from './support.js';
 
-const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const counts = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 if (counts.length === 0) counts.push(100, 300, 1000);
 const WORKERS = process.env.OPERATOR_WORKERS ?? '';
 const SAMPLES = 20;
@@ -32,11 +35,13 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 }
 const ms = (v: number) => `${v.toFixed(0)} ms`;
-const stats = (values: number[]) => `p50 ${ms(quantile(values, 0.5))}, p99 ${ms(quantile(values, 0.99))}, max ${ms(Math.max(...values))} (n=${values.length})`;
+const stats = (values: number[]) =>
+  `p50 ${ms(quantile(values, 0.5))}, p99 ${ms(quantile(values, 0.99))}, max ${ms(Math.max(...values))} (n=${values.length})`;
 
 async function memory(pid: number): Promise<{ rss: number; peak: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '')?.[0] ?? NaN);
+  const kib = (field: string) =>
+    Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '')?.[0] ?? NaN);
   return { rss: kib('VmRSS:') / 1024, peak: kib('VmHWM:') / 1024 };
 }
 const mib = (m: { rss: number; peak: number }) => `${m.rss.toFixed(0)} MiB (peak ${m.peak.toFixed(0)} MiB)`;
@@ -64,7 +69,14 @@ function startOperator(ns: TestNamespace, identity: string, log: string[]): Chil
   });
   for (const stream of [child.stdout, child.stderr]) {
     stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => log.push(...chunk.split('\n').filter(Boolean).map((l) => `[${identity}] ${l}`)));
+    stream.on('data', (chunk: string) =>
+      log.push(
+        ...chunk
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => `[${identity}] ${l}`),
+      ),
+    );
   }
   return child;
 }
@@ -76,7 +88,11 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
   await exited;
 }
 
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 900_000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 900_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -113,7 +129,12 @@ class Observer {
       const loop = async () => {
         while (!this.abort.signal.aborted) {
           await this.client
-            .watch<Watched>(path, { allowWatchBookmarks: false, resourceVersion: '0' }, (e) => this.seen(kind, e.type, e.object), this.abort.signal)
+            .watch<Watched>(
+              path,
+              { allowWatchBookmarks: false, resourceVersion: '0' },
+              (e) => this.seen(kind, e.type, e.object),
+              this.abort.signal,
+            )
             .catch(() => undefined);
         }
       };
@@ -141,14 +162,18 @@ class Observer {
     if (type !== 'ADDED' && type !== 'MODIFIED') return;
     if (!this.present.has(key)) this.present.set(key, now);
     if (kind === 'IoTPipeline') {
-      if (obj.status?.observedGeneration === 1 && obj.status.schemaId !== undefined && !this.statusAt.has(name))
+      if (
+        obj.status?.observedGeneration === 1 &&
+        obj.status.schemaId !== undefined &&
+        !this.statusAt.has(name)
+      )
         this.statusAt.set(name, now);
       return;
     }
     const pipeline = obj.metadata.labels?.['iotpipe.io/pipeline'];
     if (!pipeline) return;
     let mine = this.children.get(pipeline);
-    if (!mine) this.children.set(pipeline, (mine = new Map()));
+    if (!mine) this.children.set(pipeline, (mine = new Map<string, number>()));
     if (!mine.has(key)) mine.set(key, now);
     if (kind === 'Deployment') {
       const env = obj.spec?.template?.spec?.containers?.[0]?.env ?? [];
@@ -182,10 +207,14 @@ async function run(count: number): Promise<void> {
   const apply = (name: string, spec: Record<string, unknown> = {}) =>
     client.apply(
       `/apis/iotpipe.io/v1alpha1/namespaces/${ns.name}/iotpipelines/${name}`,
-      { ...pipelineManifest({ name, topic: `${prefix}-${name}`, spec }), metadata: { name, namespace: ns.name } },
+      {
+        ...pipelineManifest({ name, topic: `${prefix}-${name}`, spec }),
+        metadata: { name, namespace: ns.name },
+      },
       'bench',
     );
-  const del = (kind: 'deployments', name: string) => client.delete(`/apis/apps/v1/namespaces/${ns.name}/${kind}/${name}`);
+  const del = (kind: 'deployments', name: string) =>
+    client.delete(`/apis/apps/v1/namespaces/${ns.name}/${kind}/${name}`);
   try {
     observer.start();
     const leader = startOperator(ns, 'bench-leader', log);
@@ -211,7 +240,9 @@ async function run(count: number): Promise<void> {
       }),
     );
     const appliedIn = performance.now() - t0;
-    await until('every pipeline has its children', () => names.every((n) => observer.childrenAt(n) !== undefined));
+    await until('every pipeline has its children', () =>
+      names.every((n) => observer.childrenAt(n) !== undefined),
+    );
     const childrenIn = Math.max(...names.map((n) => observer.childrenAt(n)!)) - t0;
     await until('every status written', () => names.every((n) => observer.statusAt.has(n)));
     const statusIn = Math.max(...names.map((n) => observer.statusAt.get(n)!)) - t0;
@@ -253,10 +284,19 @@ async function run(count: number): Promise<void> {
     const tk = performance.now();
     await kill(leader, 'SIGKILL');
     await del('deployments', victim);
-    await until('the standby leads', async () => (await leaseHolder(client, ns.name)) === 'bench-standby', 120_000);
+    await until(
+      'the standby leads',
+      async () => (await leaseHolder(client, ns.name)) === 'bench-standby',
+      120_000,
+    );
     const leadsIn = performance.now() - tk;
     await until('gone', () => !observer.present.has(`Deployment/${victim}`));
-    const backIn = (await until('the deleted Deployment back', () => observer.present.get(`Deployment/${victim}`), 300_000)) - tk;
+    const backIn =
+      (await until(
+        'the deleted Deployment back',
+        () => observer.present.get(`Deployment/${victim}`),
+        300_000,
+      )) - tk;
     // The new leader's first pass over every pipeline.
     await new Promise((r) => setTimeout(r, 5000));
     const newLeader = await memory(standby.pid!);

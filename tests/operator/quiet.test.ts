@@ -4,7 +4,7 @@
 // again). The operator's own request counter (iotpipe_operator_api_requests_total) says what it
 // sent. Against the local control plane and the local stack's registry.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import {
   markDeploymentAvailable,
   markStatefulSetAvailable,
@@ -98,7 +98,7 @@ describe('quiet reconciles', () => {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'calm-sink', namespace: ns.name, labels: { 'team.example/owner': 'ops' } },
-      } as KubernetesObject,
+      },
       undefined,
       undefined,
       'kubectl-label',

@@ -4,6 +4,17 @@
  * are made. Field defaults work with the manifests cdk8s generates (in-cluster service names).
  */
 import {
+  ADAPTER,
+  DEFAULT_READINGS_TABLE,
+  PAYLOAD_FORMATS,
+  PROCESSOR_RULES,
+  READINGS_TABLE_PATTERN,
+  SIMULATED_TYPES,
+  SIMULATOR,
+  SINK,
+  CONNECTION,
+} from '@iotpipe/contract';
+import {
   applyDefaults,
   boolean,
   enumOf,
@@ -52,9 +63,9 @@ export const NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
  * another: one KafkaTopic shared by the namespace's pipelines, made by the platform (cdk8s
  * kafka chart), never owned or deleted by a pipeline.
  */
-export const SHARED_ALERTS_TOPIC = 'iot-alerts';
+export const SHARED_ALERTS_TOPIC = CONNECTION.alertsTopic.default;
 
-export const PAYLOAD_FORMATS = ['simulator', 'ruuvi-gateway', 'esp32'] as const;
+export { PAYLOAD_FORMATS, SIMULATED_TYPES } from '@iotpipe/contract';
 export const COMPATIBILITY_LEVELS = [
   'BACKWARD',
   'BACKWARD_TRANSITIVE',
@@ -64,7 +75,6 @@ export const COMPATIBILITY_LEVELS = [
   'FULL_TRANSITIVE',
   'NONE',
 ] as const;
-export const SIMULATED_TYPES = ['temperature', 'humidity', 'pressure', 'motion', 'light'] as const;
 
 const KAFKA_LIMITS = {
   partitions: { minimum: 1, maximum: 1000 },
@@ -153,8 +163,10 @@ export const specField = object({
       costBound: PAYLOAD_FORMATS.length,
       listType: 'set',
     })
-      .default([...PAYLOAD_FORMATS])
-      .describe(`Payload formats the adapter accepts (${PAYLOAD_FORMATS.join(', ')}); others go to the DLQ.`),
+      .default([...ADAPTER.payloadFormats.default])
+      .describe(
+        `Payload formats the adapter accepts (${PAYLOAD_FORMATS.join(', ')}); a message of another format goes to the DLQ (FORMAT_NOT_ACCEPTED).`,
+      ),
     sharedSubscriptionGroup: string({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }).describe(
       'Shared-subscription group ($share/<group>/<filter>) the adapter replicas split the messages in; default <namespace>.<name> with several replicas, none (a plain subscription, which Mosquitto keeps across its restart) with one.',
     ),
@@ -254,13 +266,14 @@ export const specField = object({
     databaseSecret: secretKeyRef
       .required('the Secret key holding the database URL')
       .describe('Secret key holding the database URL (postgres://user:password@host:port/db).'),
-    // The sink writes the table its migrations create; other names once the sink reads SINK_TABLE.
-    table: oneOf(['sensor_readings'] as const)
-      .default('sensor_readings')
-      .describe('Table the sink writes (its migrations create it): sensor_readings.'),
-    batchSize: integer({ minimum: 1, maximum: 50_000 }).default(1000),
+    table: string({ pattern: READINGS_TABLE_PATTERN })
+      .default(DEFAULT_READINGS_TABLE)
+      .describe(
+        'Table the sink writes; its migrations create it with the columns, constraints, indexes and time partitioning of sensor_readings. The views, hourly and daily aggregates, archive and retention cover sensor_readings only.',
+      ),
+    batchSize: integer({ minimum: 1, maximum: 50_000 }).default(SINK.batchSize.default),
     batchIntervalMs: integer({ minimum: 10, maximum: 25_000 })
-      .default(5000)
+      .default(SINK.commitIntervalMs.default)
       .describe('Longest a reading waits for its batch to fill.'),
     replicas: integer(SINK_REPLICAS).default(1),
     consumerGroup: string({ minLength: 1, maxLength: 255 }).describe('default <namespace>.<name>-sink'),
@@ -272,14 +285,16 @@ export const specField = object({
       `Topic the processor writes alerts to. Absent: ${SHARED_ALERTS_TOPIC}, shared by the namespace's pipelines (a KafkaTopic the platform makes). Set: a KafkaTopic this pipeline owns (a KafkaTopic not owned by any pipeline that already holds the topic is used as it is, shared).`,
     ),
     zScoreThreshold: number({ minimum: 0.5, maximum: 1000 })
-      .default(4)
+      .default(PROCESSOR_RULES.zScoreThreshold.default)
       .describe('Alert when a reading is this many standard deviations from its device mean.'),
-    batteryLowPercent: number({ minimum: 0, maximum: 100 }).default(20),
+    batteryLowPercent: number({ minimum: 0, maximum: 100 }).default(
+      PROCESSOR_RULES.batteryLowPercent.default,
+    ),
     silenceAfterSeconds: number({ minimum: 1, maximum: 604_800 })
-      .default(300)
+      .default(PROCESSOR_RULES.silenceAfterMs.default / 1000)
       .describe('Alert when a device has sent nothing for this long.'),
     thresholds: map(threshold, { maxProperties: 64 }).describe(
-      'Fixed alert thresholds by measurement (temperature, humidity, ...).',
+      'Fixed alert bands by measurement (temperature, humidity, ...): a reading below min or above max raises a threshold alert.',
     ),
   })
     .defaultEmpty()
@@ -292,16 +307,16 @@ export const specField = object({
       fieldPath: '.alertsTopic',
     }),
   simulator: object({
-    devices: integer({ minimum: 1, maximum: 1_000_000 }).default(8),
-    intervalSeconds: number({ minimum: 0.001, maximum: 86_400 }).default(1),
-    anomalyProbability: number({ minimum: 0, maximum: 1 }).default(0.05),
+    devices: integer({ minimum: 1, maximum: 1_000_000 }).default(SIMULATOR.numDevices.default),
+    intervalSeconds: number({ minimum: 0.001, maximum: 86_400 }).default(SIMULATOR.intervalSec.default),
+    anomalyProbability: number({ minimum: 0, maximum: 1 }).default(SIMULATOR.anomalyProbability.default),
     deviceTypes: list(oneOf(SIMULATED_TYPES), {
       minItems: 1,
       costBound: SIMULATED_TYPES.length,
       listType: 'set',
     }).describe(`Sensor types to simulate (${SIMULATED_TYPES.join(', ')}); absent: all.`),
     topicPrefix: string({ pattern: SIMULATOR_PREFIX_PATTERN, costBound: SIMULATOR_PREFIX_MAX_LENGTH })
-      .default('iotpipe/sim')
+      .default(SIMULATOR.mqttTopicPrefix.default)
       .describe('The simulator publishes to <topicPrefix>/<device>; a topic filter must match those topics.'),
   }).describe('A simulator Deployment publishing generic sensors over MQTT; absent: none.'),
   image: string({ minLength: 1 })

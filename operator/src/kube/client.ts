@@ -275,14 +275,14 @@ export class KubeClient {
     signal.addEventListener('abort', abort, { once: true });
     // What onEvent throws ends the watch and is rethrown as it is (the caller's decision, e.g.
     // "too old: list again"); what the stream throws is a connection failure.
-    let handlerError: unknown;
+    let handlerError: Error | undefined;
     try {
       for await (const line of lines) {
         if (line === '') continue;
         try {
           onEvent(JSON.parse(line) as WatchEvent<T>);
         } catch (err) {
-          handlerError = err ?? new Error('watch handler failed');
+          handlerError = err instanceof Error ? err : new Error(String(err));
           break;
         }
       }

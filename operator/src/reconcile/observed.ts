@@ -162,10 +162,8 @@ const STARTING = new Set(['ContainerCreating', 'PodInitializing']);
 
 export function observePod(raw: RawObject): ObservedPod {
   const status = record(raw.status);
-  const statuses = [
-    ...(Array.isArray(status.initContainerStatuses) ? status.initContainerStatuses : []),
-    ...(Array.isArray(status.containerStatuses) ? status.containerStatuses : []),
-  ] as unknown[];
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : []);
+  const statuses = [...list(status.initContainerStatuses), ...list(status.containerStatuses)];
   const problems = statuses.flatMap((s) => {
     const cs = record(s);
     const waiting = record(record(cs.state).waiting);

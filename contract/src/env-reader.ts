@@ -1,5 +1,8 @@
 import { ConfigError } from './errors.js';
 
+// Reads settings one call at a time; the stages' settings are declared in stages.ts instead and
+// read with readSettings(). This serves the local stack's, the operator's and the benchmarks' own.
+
 /** Reads typed settings from an env map; every read names the field so errors can too. */
 export class EnvReader {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
@@ -62,6 +65,15 @@ export class EnvReader {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
     if (/^(0|false|no|off)$/i.test(raw)) return false;
     throw new ConfigError(field, envVar, `'${raw}' is not a boolean (true/false)`);
+  }
+
+  oneOf<T extends string>(field: string, envVar: string, choices: readonly T[], fallback: T): T {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    if (!(choices as readonly string[]).includes(raw)) {
+      throw new ConfigError(field, envVar, `'${raw}' is not one of ${choices.join(', ')}`);
+    }
+    return raw as T;
   }
 
   list(field: string, envVar: string, fallback: readonly string[]): string[] {
