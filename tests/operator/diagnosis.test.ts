@@ -115,6 +115,10 @@ describe('diagnosis', () => {
     );
     // Playing Strimzi's cluster operator: the cluster exists, not Ready yet, then Ready.
     await createKafkaCluster(ns.kubeConfig, ns.name, 'iotpipe', false);
+    p = await until('deps', 'DependenciesReady', 'KafkaClusterNotReady');
+    expect(conditionOf(p, 'DependenciesReady')?.message).toBe(
+      'Kafka cluster iotpipe is not Ready (Strimzi has not reported it Ready)',
+    );
     await setKafkaClusterReady(
       ns.kubeConfig,
       ns.name,
@@ -123,10 +127,13 @@ describe('diagnosis', () => {
       'Creating',
       'waiting for 3 brokers',
     );
-    p = await until('deps', 'DependenciesReady', 'KafkaClusterNotReady');
-    expect(conditionOf(p, 'DependenciesReady')?.message).toBe(
-      'Kafka cluster iotpipe is not Ready (Creating: waiting for 3 brokers)',
-    );
+    await waitFor('the reason Strimzi gives', async () => {
+      const got = await getPipeline(ns.kubeConfig, ns.name, 'deps');
+      return (
+        conditionOf(got, 'DependenciesReady')?.message ===
+        'Kafka cluster iotpipe is not Ready (Creating: waiting for 3 brokers)'
+      );
+    });
     await setKafkaClusterReady(ns.kubeConfig, ns.name, 'iotpipe', 'True');
     p = await until('deps', 'DependenciesReady', 'DependenciesFound');
     expect(conditionOf(p, 'DependenciesReady')).toMatchObject({
@@ -176,8 +183,13 @@ describe('diagnosis', () => {
           })
           .then(Boolean, () => false),
     );
-    // Playing the ReplicaSet controller and the kubelet: a pod of the sink whose image pull fails.
+    // Playing the ReplicaSet controller and the kubelet: a pod of the sink whose image pull fails
+    // (and the service-account controller: the pod's service account must exist).
     const core = ns.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespacedServiceAccount({
+      namespace: ns.name,
+      body: { metadata: { name: 'default' } },
+    });
     await core.createNamespacedPod({
       namespace: ns.name,
       body: {

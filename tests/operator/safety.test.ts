@@ -70,7 +70,7 @@ describe('one KafkaTopic per topic', () => {
     const p = await blocked('second');
     expect(conditionOf(p, 'TopicReady')).toMatchObject({
       status: 'False',
-      message: `topic ${topic} (topic) is held by KafkaTopic first-topic of IoTPipeline ${ns.name}/first: this pipeline applies no KafkaTopic and no workload until it is free`,
+      message: `topic ${topic} (topic) is held by KafkaTopic first-topic of IoTPipeline ${ns.name}/first; topic ${topic}-dlq (dlq) is held by KafkaTopic first-dlq of IoTPipeline ${ns.name}/first: this pipeline applies no KafkaTopic and no workload until it is free`,
     });
     expect(conditionOf(p, 'Ready')).toMatchObject({ status: 'False', reason: 'TopicInUse' });
     expect(await holdersOf(topic)).toEqual(['first-topic']);
@@ -96,12 +96,14 @@ describe('one KafkaTopic per topic', () => {
         `KafkaTopic first-topic, kept from the deleted IoTPipeline ${ns.name}/first`,
       );
     });
-    // Someone deletes the kept KafkaTopic: the topic is free, the second pipeline takes it.
-    await KubernetesObjectApi.makeApiClient(ns.kubeConfig).delete({
-      apiVersion: 'kafka.strimzi.io/v1',
-      kind: 'KafkaTopic',
-      metadata: { name: 'first-topic', namespace: ns.name },
-    });
+    // Someone deletes the kept KafkaTopics: the topics are free, the second pipeline takes them.
+    for (const name of ['first-topic', 'first-dlq']) {
+      await KubernetesObjectApi.makeApiClient(ns.kubeConfig).delete({
+        apiVersion: 'kafka.strimzi.io/v1',
+        kind: 'KafkaTopic',
+        metadata: { name, namespace: ns.name },
+      });
+    }
     await waitFor('second-topic', () => topicOf('second-topic'));
     expect(await holdersOf(topic)).toEqual(['second-topic']);
   });

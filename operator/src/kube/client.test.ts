@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resourceOf } from './client.js';
+import { resourceOf, verbOf } from './client.js';
 
 describe('resourceOf (the resource label of the API request metric)', () => {
   it.each([
@@ -11,5 +11,14 @@ describe('resourceOf (the resource label of the API request metric)', () => {
     ['/apis/coordination.k8s.io/v1/namespaces/ns/leases/iotpipe-operator', 'leases'],
   ])('%s -> %s', (path, resource) => {
     expect(resourceOf(path)).toBe(resource);
+  });
+});
+
+describe('verbOf', () => {
+  it('calls a collection GET a LIST', () => {
+    expect(verbOf('GET', '/apis/iotpipe.io/v1alpha1/namespaces/ns/iotpipelines?limit=500')).toBe('LIST');
+    expect(verbOf('GET', '/apis/iotpipe.io/v1alpha1/iotpipelines')).toBe('LIST');
+    expect(verbOf('GET', '/api/v1/namespaces/ns/secrets/db')).toBe('GET');
+    expect(verbOf('PATCH', '/api/v1/namespaces/ns/services/s')).toBe('PATCH');
   });
 });

@@ -40,6 +40,15 @@ export class KubeApiError extends Error {
   }
 }
 
+/** The verb of a request as the API server's audit log names it: a GET of a collection is a LIST. */
+export function verbOf(method: string, path: string): string {
+  if (method !== 'GET') return method;
+  const parts = path.split('?')[0]!.split('/').filter(Boolean);
+  const rest = parts.slice(parts[0] === 'api' ? 2 : 3);
+  const scoped = rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
+  return scoped.length === 1 ? 'LIST' : 'GET';
+}
+
 /** The resource a path is about: its plural, and the subresource ('iotpipelines/status'). */
 export function resourceOf(path: string): string {
   const parts = path.split('?')[0]!.split('/').filter(Boolean);
@@ -87,7 +96,7 @@ export class KubeClient {
 
   constructor(
     private readonly kc: KubeConfig,
-    /** Called once per request with its verb, the resource (plural, '/status' for the subresource) and the HTTP status (0: no answer). */
+    /** Called once per request with its verb (LIST for a collection GET), the resource (plural, '/status' for the subresource) and the HTTP status (0: no answer). */
     private readonly observe: (verb: string, resource: string, code: number) => void = () => undefined,
     private readonly maxSockets = 64,
   ) {
@@ -178,10 +187,10 @@ export class KubeClient {
     try {
       res = await this.send(method, path, options);
     } catch (err) {
-      this.observe(method, resourceOf(path), 0);
+      this.observe(verbOf(method, path), resourceOf(path), 0);
       throw err;
     }
-    this.observe(method, resourceOf(path), res.statusCode ?? 0);
+    this.observe(verbOf(method, path), resourceOf(path), res.statusCode ?? 0);
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of res) chunks.push(chunk as Buffer);

@@ -68,6 +68,9 @@ export class Controller {
   /** Last error logged per key: a failure is logged when it starts or changes, not per retry. */
   private readonly lastError = new Map<string, string>();
   private readonly lastReady = new Map<string, boolean>();
+  /** namespace/topic name -> the pipelines that use that topic (any role). */
+  private readonly topicUsers = new Map<string, Set<string>>();
+  private readonly topicsOf = new Map<string, string[]>();
 
   constructor(
     client: KubeClient,
@@ -148,6 +151,27 @@ export class Controller {
     return out;
   }
 
+  /** Files a pipeline under the names of its topics (what a KafkaTopic event is looked up by). */
+  private indexTopics(p: IoTPipeline | undefined, key: string): void {
+    for (const t of this.topicsOf.get(key) ?? []) {
+      const users = this.topicUsers.get(t);
+      users?.delete(key);
+      if (users?.size === 0) this.topicUsers.delete(t);
+    }
+    this.topicsOf.delete(key);
+    if (!p) return;
+    const n = resolveNames(p);
+    const topics = [...new Set([n.topic, n.dlqTopic, n.alertsTopic])].map((t) =>
+      keyOf(p.metadata.namespace, t),
+    );
+    this.topicsOf.set(key, topics);
+    for (const t of topics) {
+      let users = this.topicUsers.get(t);
+      if (!users) this.topicUsers.set(t, (users = new Set()));
+      users.add(key);
+    }
+  }
+
   private wire(): void {
     const { pipelines, children, kafkas, pods, secrets } = this.caches;
     pipelines.on({
@@ -175,6 +199,7 @@ export class Controller {
         this.lastError.delete(key);
         this.lastReady.delete(key);
         this.full.delete(key);
+        this.indexTopics(undefined, key);
       },
     });
     for (const [kind, informer] of children) {
@@ -182,15 +207,13 @@ export class Controller {
       const toOwner = (obj: ObservedChild) => {
         const owner = controllingPipeline(obj)?.name ?? obj.metadata.labels?.[PIPELINE_LABEL];
         if (owner) this.enqueue(keyOf(obj.metadata.namespace, owner), 'high');
-        // A KafkaTopic of no pipeline (the shared alerts topic, one made by hand) concerns the
-        // pipelines that use or want its topic.
-        if (kind === KAFKA_TOPIC.kind && !controllingPipeline(obj)) {
+        // A KafkaTopic also concerns the other pipelines that use or want its topic: the shared
+        // alerts topic, or a topic another pipeline waits for (TopicInUse) until it is free.
+        if (kind === KAFKA_TOPIC.kind) {
           const topicName = obj.spec?.topicName ?? obj.metadata.name;
-          for (const key of this.pipelinesWhere(obj.metadata.namespace, (p) => {
-            const n = resolveNames(p);
-            return n.topic === topicName || n.dlqTopic === topicName || n.alertsTopic === topicName;
-          }))
-            this.enqueue(key, 'high');
+          for (const key of this.topicUsers.get(keyOf(obj.metadata.namespace, topicName)) ?? []) {
+            if (key !== keyOf(obj.metadata.namespace, owner ?? '')) this.enqueue(key, 'high');
+          }
         }
       };
       informer.on({
