@@ -126,7 +126,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     metricsHost: r.string('metricsHost', 'OPERATOR_METRICS_HOST', '0.0.0.0'),
     watchNamespace,
     schemaFile: r.string('schemaFile', 'OPERATOR_SCHEMA_FILE', DEFAULT_SCHEMA_FILE),
-    workers: r.int('workers', 'OPERATOR_WORKERS', 4, 1, 64),
+    workers: r.int('workers', 'OPERATOR_WORKERS', 8, 1, 64),
     resyncMs: r.seconds('resync', 'OPERATOR_RESYNC_SECONDS', 300, 1, 86_400),
     backoffBaseMs,
     backoffMaxMs,

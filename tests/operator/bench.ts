@@ -15,10 +15,11 @@
 //    leader after its first pass over every pipeline.
 // Prints one block per count; asserts nothing (speed lives here, not in tests).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { KubeClient } from '../../operator/src/kube/client.js';
+import { KubeClient, METADATA_WATCH } from '../../operator/src/kube/client.js';
+import { connectionFromKubeConfig } from '../../operator/src/kube/connection.js';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
 import { operatorEnv, operatorNamespace, pipelineManifest, repoRoot, uniqueTopic } from './support.js';
 
@@ -44,6 +45,22 @@ async function memory(pid: number): Promise<{ rss: number; peak: number }> {
     Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '')?.[0] ?? NaN);
   return { rss: kib('VmRSS:') / 1024, peak: kib('VmHWM:') / 1024 };
 }
+/** CPU seconds (user + system) a process has used. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pid of the process whose command line contains `needle` (the control plane's). */
+async function pidOf(needle: string): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) return Number(entry);
+  }
+  return undefined;
+}
+
 const mib = (m: { rss: number; peak: number }) => `${m.rss.toFixed(0)} MiB (peak ${m.peak.toFixed(0)} MiB)`;
 
 /** The operator as its own process, as it runs in its image. */
@@ -63,6 +80,8 @@ function startOperator(ns: TestNamespace, identity: string, log: string[]): Chil
         OPERATOR_RESYNC_SECONDS: '',
         ...(WORKERS ? { OPERATOR_WORKERS: WORKERS } : {}),
       }),
+      // As its Deployment runs it (cdk8s/src/charts/operator.ts): the heap is capped.
+      NODE_OPTIONS: '--max-old-space-size=128',
       KUBECONFIG: ns.kubeconfigPath,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,7 +122,7 @@ async function until<T>(
 }
 
 interface Watched {
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; uid?: string; labels?: Record<string, string> };
   spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
   status?: { observedGeneration?: number; schemaId?: number };
 }
@@ -116,7 +135,8 @@ class Observer {
   readonly statusAt = new Map<string, number>();
   /** Deployment name -> its sink batch size as last seen, and when. */
   readonly batchSize = new Map<string, { value: string | undefined; at: number }>();
-  readonly present = new Map<string, number>();
+  /** kind/name -> the uid of the object there now, and when it was first seen. */
+  readonly present = new Map<string, { uid: string; at: number }>();
   private readonly abort = new AbortController();
 
   constructor(
@@ -125,7 +145,8 @@ class Observer {
   ) {}
 
   start(): void {
-    const watch = (path: string, kind: string) => {
+    // Metadata only where that is all the bench reads: it shares the 2 CPUs with the operator.
+    const watch = (path: string, kind: string, metadataOnly = false) => {
       const loop = async () => {
         while (!this.abort.signal.aborted) {
           await this.client
@@ -134,6 +155,7 @@ class Observer {
               { allowWatchBookmarks: false, resourceVersion: '0' },
               (e) => this.seen(kind, e.type, e.object),
               this.abort.signal,
+              metadataOnly ? METADATA_WATCH : undefined,
             )
             .catch(() => undefined);
         }
@@ -142,8 +164,8 @@ class Observer {
     };
     const ns = this.namespace;
     watch(`/apis/apps/v1/namespaces/${ns}/deployments`, 'Deployment');
-    watch(`/apis/apps/v1/namespaces/${ns}/statefulsets`, 'StatefulSet');
-    watch(`/apis/kafka.strimzi.io/v1/namespaces/${ns}/kafkatopics`, 'KafkaTopic');
+    watch(`/apis/apps/v1/namespaces/${ns}/statefulsets`, 'StatefulSet', true);
+    watch(`/apis/kafka.strimzi.io/v1/namespaces/${ns}/kafkatopics`, 'KafkaTopic', true);
     watch(`/apis/iotpipe.io/v1alpha1/namespaces/${ns}/iotpipelines`, 'IoTPipeline');
   }
 
@@ -160,7 +182,8 @@ class Observer {
       return;
     }
     if (type !== 'ADDED' && type !== 'MODIFIED') return;
-    if (!this.present.has(key)) this.present.set(key, now);
+    const uid = obj.metadata.uid ?? '';
+    if (this.present.get(key)?.uid !== uid) this.present.set(key, { uid, at: now });
     if (kind === 'IoTPipeline') {
       if (
         obj.status?.observedGeneration === 1 &&
@@ -190,6 +213,27 @@ class Observer {
   }
 }
 
+/** The leader's own counters: reconciles, their mean time, and the writes it sent (leases aside). */
+async function operatorCounters(log: string[], identity: string): Promise<string> {
+  const port = /metrics on :(\d+)/.exec(
+    log.find((l) => l.startsWith(`[${identity}]`) && l.includes('metrics on :')) ?? '',
+  )?.[1];
+  if (!port) return 'no metrics port';
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sum = (re: RegExp) =>
+    text
+      .split('\n')
+      .filter((l) => re.test(l))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+  const reconciles = sum(/^iotpipe_operator_reconcile_total\{/);
+  const seconds = sum(/^iotpipe_operator_reconcile_duration_seconds_sum/);
+  const writes = sum(
+    /^iotpipe_operator_api_requests_total\{(?=.*verb="(PATCH|POST|PUT|DELETE)")(?!.*resource="leases")/,
+  );
+  const events = sum(/^iotpipe_operator_api_requests_total\{(?=.*resource="events")/);
+  return `${reconciles} reconciles, mean ${((seconds / reconciles) * 1000).toFixed(0)} ms; ${writes} API writes (${events} of them Events)`;
+}
+
 async function leaseHolder(client: KubeClient, namespace: string): Promise<string> {
   const lease = await client.get<{ spec?: { holderIdentity?: string } }>(
     `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/iotpipe-operator`,
@@ -199,7 +243,7 @@ async function leaseHolder(client: KubeClient, namespace: string): Promise<strin
 
 async function run(count: number): Promise<void> {
   const ns = await operatorNamespace(`operator-bench-${count}`);
-  const client = new KubeClient(ns.kubeConfig);
+  const client = new KubeClient(connectionFromKubeConfig(ns.kubeConfig));
   const log: string[] = [];
   const observer = new Observer(client, ns.name);
   const operators: ChildProcess[] = [];
@@ -215,7 +259,11 @@ async function run(count: number): Promise<void> {
     );
   const del = (kind: 'deployments', name: string) =>
     client.delete(`/apis/apps/v1/namespaces/${ns.name}/${kind}/${name}`);
+  const print = (line: string) => console.log(line);
   try {
+    print(
+      `== ${count} IoTPipelines (operator process, ${WORKERS || 'default'} workers; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)} at start)`,
+    );
     observer.start();
     const leader = startOperator(ns, 'bench-leader', log);
     operators.push(leader);
@@ -224,6 +272,20 @@ async function run(count: number): Promise<void> {
     const idle = await memory(leader.pid!);
     const standby = startOperator(ns, 'bench-standby', log);
     operators.push(standby);
+
+    // Who burns the CPU during the burst: the operator, the API server, etcd (the rest of the
+    // machine is the bench itself and whatever else runs).
+    const apiserver = await pidOf(`--secure-port=${process.env.IOTPIPE_APISERVER_PORT ?? '6443'}`);
+    const etcd = await pidOf(
+      `--listen-client-urls=http://127.0.0.1:${process.env.IOTPIPE_ETCD_CLIENT_PORT ?? '2379'}`,
+    );
+    const cpu = async () => ({
+      operator: await cpuSeconds(leader.pid!),
+      apiserver: apiserver ? await cpuSeconds(apiserver) : NaN,
+      etcd: etcd ? await cpuSeconds(etcd) : NaN,
+      bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+    });
+    const cpuBefore = await cpu();
 
     // 1. count at once.
     const names = Array.from({ length: count }, (_, i) => `p${i}`);
@@ -248,6 +310,16 @@ async function run(count: number): Promise<void> {
     const statusIn = Math.max(...names.map((n) => observer.statusAt.get(n)!)) - t0;
     const burst = names.map((n) => observer.childrenAt(n)! - appliedAt.get(n)!);
     const afterBurst = await memory(leader.pid!);
+    print(
+      `burst: applied in ${ms(appliedIn)}; every pipeline's children after ${ms(childrenIn)}; every status after ${ms(statusIn)}`,
+    );
+    print(`burst apply -> children (mostly queueing): ${stats(burst)}`);
+    print(`leader after the burst: ${await operatorCounters(log, 'bench-leader')}`);
+    const cpuAfter = await cpu();
+    const used = (k: keyof typeof cpuAfter) => (cpuAfter[k] - cpuBefore[k]).toFixed(1);
+    print(
+      `CPU seconds during the burst: operator ${used('operator')}, kube-apiserver ${used('apiserver')}, etcd ${used('etcd')}, bench ${used('bench')} (wall ${(statusIn / 1000).toFixed(1)} s on ${cpus().length} CPUs)`,
+    );
 
     // 2. Single changes with all of them in place.
     const single: number[] = [];
@@ -257,6 +329,7 @@ async function run(count: number): Promise<void> {
       await apply(name);
       single.push((await until('children', () => observer.childrenAt(name))) - t);
     }
+    print(`one new pipeline among them, apply -> children: ${stats(single)}`);
     const change: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const name = names[Math.floor((i * count) / SAMPLES)]!;
@@ -268,50 +341,52 @@ async function run(count: number): Promise<void> {
       });
       change.push(seen - t);
     }
+    print(`spec change, apply -> sink Deployment updated: ${stats(change)}`);
+    // A deleted Deployment is back when one with another uid is there (the watch may deliver
+    // the deletion and the re-creation together).
+    const recreated = async (key: string, t: number, timeoutMs?: number) => {
+      const before = observer.present.get(key)?.uid;
+      await del('deployments', key.slice('Deployment/'.length));
+      return (
+        (await until(
+          `${key} back`,
+          () => {
+            const now = observer.present.get(key);
+            return now && now.uid !== before ? now.at : undefined;
+          },
+          timeoutMs,
+        )) - t
+      );
+    };
     const repair: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const name = `${names[Math.floor(((i + 0.5) * count) / SAMPLES)]!}-processor`;
-      const t = performance.now();
-      await del('deployments', name);
-      await until('gone', () => !observer.present.has(`Deployment/${name}`));
-      const back = await until('back', () => observer.present.get(`Deployment/${name}`));
-      repair.push(back - t);
+      repair.push(await recreated(`Deployment/${name}`, performance.now()));
     }
+    print(`drift, Deployment deleted -> back: ${stats(repair)}`);
     const loaded = await memory(leader.pid!);
 
     // 3. Failover.
-    const victim = `${names[Math.floor(count / 3)]!}-sink`;
+    const victim = `Deployment/${names[Math.floor(count / 3)]!}-sink`;
     const tk = performance.now();
     await kill(leader, 'SIGKILL');
-    await del('deployments', victim);
+    const back = recreated(victim, tk, 300_000);
     await until(
       'the standby leads',
       async () => (await leaseHolder(client, ns.name)) === 'bench-standby',
       120_000,
     );
     const leadsIn = performance.now() - tk;
-    await until('gone', () => !observer.present.has(`Deployment/${victim}`));
-    const backIn =
-      (await until(
-        'the deleted Deployment back',
-        () => observer.present.get(`Deployment/${victim}`),
-        300_000,
-      )) - tk;
+    const backIn = await back;
+    print(
+      `failover (SIGKILL): standby leads after ${ms(leadsIn)}; a Deployment deleted at the kill back after ${ms(backIn)}`,
+    );
     // The new leader's first pass over every pipeline.
     await new Promise((r) => setTimeout(r, 5000));
     const newLeader = await memory(standby.pid!);
 
-    console.log(
-      [
-        `== ${count} IoTPipelines (operator process, ${WORKERS || 'default'} workers; ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)})`,
-        `burst: applied in ${ms(appliedIn)}; every pipeline's children after ${ms(childrenIn)}; every status after ${ms(statusIn)}`,
-        `burst apply -> children (mostly queueing): ${stats(burst)}`,
-        `one new pipeline among them, apply -> children: ${stats(single)}`,
-        `spec change, apply -> sink Deployment updated: ${stats(change)}`,
-        `drift, Deployment deleted -> back: ${stats(repair)}`,
-        `failover (SIGKILL): standby leads after ${ms(leadsIn)}; a Deployment deleted at the kill back after ${ms(backIn)}`,
-        `RSS: idle ${mib(idle)}; after the burst ${mib(afterBurst)}; after the changes ${mib(loaded)}; new leader ${mib(newLeader)}`,
-      ].join('\n'),
+    print(
+      `RSS: idle ${mib(idle)}; after the burst ${mib(afterBurst)}; after the changes ${mib(loaded)}; new leader ${mib(newLeader)}`,
     );
   } catch (err) {
     console.error(log.slice(-40).join('\n'));

@@ -13,6 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
 import { KubeClient } from '../../operator/src/kube/client.js';
+import { connectionFromKubeConfig } from '../../operator/src/kube/connection.js';
 import type { Operator } from '../../operator/src/reconcile/operator.js';
 import {
   applyAsUser,
@@ -247,7 +248,7 @@ describe('diagnosis', () => {
 
   it('kubectl get shows Ready and its reason without -o wide (the API server renders the columns)', async () => {
     await until('image', 'Ready', 'ImagePullFailed');
-    const table = await new KubeClient(ns.kubeConfig).request<{
+    const table = await new KubeClient(connectionFromKubeConfig(ns.kubeConfig)).request<{
       columnDefinitions: Array<{ name: string; priority: number }>;
       rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }>;
     }>('GET', `/apis/iotpipe.io/v1alpha1/namespaces/${ns.name}/iotpipelines`, {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
 import { KubeClient } from '../../operator/src/kube/client.js';
+import { connectionFromKubeConfig } from '../../operator/src/kube/connection.js';
 import { EventRecorder, type EventSubject } from '../../operator/src/reconcile/events.js';
 import {
   eventsOf,
@@ -22,7 +23,7 @@ let client: KubeClient;
 
 beforeAll(async () => {
   ns = await operatorNamespace('operator-events');
-  client = new KubeClient(ns.kubeConfig);
+  client = new KubeClient(connectionFromKubeConfig(ns.kubeConfig));
 });
 
 afterAll(async () => {

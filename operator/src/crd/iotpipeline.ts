@@ -390,15 +390,6 @@ const condition = object(
   { strict: false },
 );
 
-const inventoryEntry = object(
-  {
-    kind: string().required(),
-    name: string().required(),
-    version: string().required(),
-  },
-  { strict: false },
-);
-
 export const statusField = object(
   {
     observedGeneration: integer({ minimum: 0, format: 'int64' }),
@@ -417,8 +408,8 @@ export const statusField = object(
     replicas: integer().describe('Desired replicas over all workloads.'),
     readyReplicas: integer().describe('Ready replicas over all workloads.'),
     configHash: string().describe('Hash of the workload configuration (pod template annotation).'),
-    inventory: listMap(inventoryEntry, ['kind', 'name'], 32).describe(
-      'What the operator applied, at which version (the generation it left a child at; a hash for the registry subject): a new leader trusts children that still match it instead of applying all again.',
+    inventory: map(string()).describe(
+      'What the operator applied, by <kind>/<name>, at which version: the generation it left a child at (g<n>; a Service: its resourceVersion, rv<n>), a hash for a registry subject. A new leader trusts children that still match it instead of applying all again.',
     ),
   },
   { strict: false },
@@ -427,7 +418,6 @@ export const statusField = object(
 export type IoTPipelineSpec = TypeOf<typeof specField>;
 export type IoTPipelineStatus = TypeOf<typeof statusField>;
 export type Condition = TypeOf<typeof condition>;
-export type InventoryEntry = TypeOf<typeof inventoryEntry>;
 /** The conditions, in the order `kubectl describe` shows them; Ready sums up the others. */
 export const CONDITION_TYPES = [
   'Ready',

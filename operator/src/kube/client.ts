@@ -2,14 +2,14 @@
  * The operator's HTTP client for the Kubernetes API: JSON requests and watch streams over ONE
  * keep-alive connection pool. (@kubernetes/client-node's generated clients make a new
  * https.Agent per request, so every call pays a TCP and TLS handshake: at hundreds of
- * pipelines that was most of a reconcile's time.) Credentials come from the KubeConfig
- * (client certificates, bearer tokens, in-cluster service account), re-read every minute so
- * a rotated service-account token is picked up.
+ * pipelines that was most of a reconcile's time.) Credentials come from a Connection
+ * (connection.ts: client certificates, bearer tokens, the in-cluster service account), asked
+ * again every minute so a rotated service-account token is picked up.
  */
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { request as httpsRequest, Agent as HttpsAgent, type RequestOptions } from 'node:https';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { createInterface } from 'node:readline';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Connection, Credentials as ConnectionCredentials } from './connection.js';
 
 /** The API server's Status, as it answers a failed request. */
 export interface ApiStatus {
@@ -72,17 +72,13 @@ export interface WatchEvent<T> {
 
 /** Accept headers for metadata-only lists and watches (PartialObjectMetadata). */
 export const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
-export const METADATA_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+export const METADATA_OBJECT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+export const METADATA_WATCH = METADATA_OBJECT;
 
 const CREDENTIALS_TTL_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 
-interface Credentials {
-  readonly tls: Pick<
-    RequestOptions,
-    'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'
-  >;
-  readonly headers: Record<string, string>;
+interface Credentials extends ConnectionCredentials {
   readonly at: number;
 }
 
@@ -95,34 +91,18 @@ export class KubeClient {
   private watchAgent?: HttpAgent | HttpsAgent;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly connection: Connection,
     /** Called once per request with its verb (LIST for a collection GET), the resource (plural, '/status' for the subresource) and the HTTP status (0: no answer). */
     private readonly observe: (verb: string, resource: string, code: number) => void = () => undefined,
     private readonly maxSockets = 64,
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
+    this.server = connection.server;
   }
 
   private async auth(): Promise<Credentials> {
     const now = Date.now();
     if (this.credentials && now - this.credentials.at < CREDENTIALS_TTL_MS) return this.credentials;
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    const cluster = this.kc.getCurrentCluster();
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = String(v);
-    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-    const tls: Credentials['tls'] = {
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      pfx: opts.pfx,
-      passphrase: opts.passphrase,
-      ...(cluster?.skipTLSVerify ? { rejectUnauthorized: false } : {}),
-      ...(cluster?.tlsServerName ? { servername: cluster.tlsServerName } : {}),
-    };
+    const { tls, headers } = await this.connection.credentials();
     const first = !this.credentials;
     this.credentials = { tls, headers, at: now };
     if (first) {
@@ -224,11 +204,19 @@ export class KubeClient {
    * conflicting fields (force); fieldValidation=Strict, so a field the API does not know is an
    * error and not silently dropped.
    */
-  apply<T>(path: string, body: unknown, fieldManager: string, query: Query = {}): Promise<T> {
+  apply<T>(
+    path: string,
+    body: unknown,
+    fieldManager: string,
+    options: { query?: Query; metadataOnly?: boolean } = {},
+  ): Promise<T> {
     return this.request<T>('PATCH', path, {
-      query: { fieldManager, force: true, fieldValidation: 'Strict', ...query },
+      query: { fieldManager, force: true, fieldValidation: 'Strict', ...options.query },
       body,
       contentType: 'application/apply-patch+yaml',
+      // The answer as PartialObjectMetadata: a caller that only needs the new generation and
+      // resourceVersion does not parse the whole object back.
+      ...(options.metadataOnly ? { accept: METADATA_OBJECT } : {}),
     });
   }
 

@@ -96,7 +96,7 @@ describe('conditions', () => {
     });
   });
 
-  it('transitions: status or reason changes, not a first pending report', () => {
+  it('transitions: status or reason changes; a first report only when it is False', () => {
     const c = (type: string, status: Condition['status'], reason: string): Condition => ({
       type,
       status,
@@ -105,9 +105,11 @@ describe('conditions', () => {
       lastTransitionTime: '2026-01-01T00:00:00Z',
     });
     expect(transitions(undefined, [c('TopicReady', 'Unknown', 'TopicPending')])).toEqual([]);
-    expect(transitions(undefined, [c('SchemaRegistered', 'True', 'Registered')]).map((t) => t.type)).toEqual([
-      'SchemaRegistered',
-    ]);
+    expect(transitions(undefined, [c('SchemaRegistered', 'True', 'Registered')])).toEqual([]);
+    expect(transitions(undefined, [c('WorkloadsAvailable', 'False', 'WorkloadsUnavailable')])).toEqual([]);
+    expect(
+      transitions(undefined, [c('DependenciesReady', 'False', 'SecretNotFound')]).map((t) => t.type),
+    ).toEqual(['DependenciesReady']);
     const before = [c('Ready', 'Unknown', 'TopicPending'), c('TopicReady', 'Unknown', 'TopicPending')];
     expect(transitions(before, before)).toEqual([]);
     expect(

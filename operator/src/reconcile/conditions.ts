@@ -75,6 +75,9 @@ export function readyCondition(parts: Partial<Record<ConditionType, ConditionSta
   };
 }
 
+/** False reasons that say something is under way, not that something failed. */
+export const PROGRESS_REASONS: ReadonlySet<string> = new Set(['WorkloadsUnavailable']);
+
 /** A condition that changed between two statuses: what an Event reports. */
 export interface Transition {
   type: ConditionType;
@@ -83,8 +86,10 @@ export interface Transition {
 }
 
 /**
- * The conditions whose status or reason changed. The first report of a condition that is only
- * pending (Unknown) is not a transition worth an Event: every new pipeline starts that way.
+ * The conditions whose status or reason changed. A condition's first report is a transition only
+ * when it is False (a failure to tell at once): every new pipeline starts with most parts pending
+ * or already True, and an Event for each would be noise (and, at hundreds of pipelines created
+ * together, thousands of writes); the Created event says the pipeline was taken up.
  */
 export function transitions(
   previous: readonly Condition[] | undefined,
@@ -94,7 +99,7 @@ export function transitions(
   for (const to of next) {
     const from = previous?.find((c) => c.type === to.type);
     if (from && from.status === to.status && from.reason === to.reason) continue;
-    if (!from && to.status === 'Unknown') continue;
+    if (!from && (to.status !== 'False' || PROGRESS_REASONS.has(to.reason))) continue;
     out.push({ type: to.type as ConditionType, ...(from ? { from } : {}), to });
   }
   return out;

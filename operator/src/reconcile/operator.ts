@@ -3,9 +3,14 @@
  * Controller (informers, work queue, workers). start()/stop(); stop is idempotent.
  */
 import { readFile } from 'node:fs/promises';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config.js';
 import { KubeClient } from '../kube/client.js';
+import {
+  connectionFromKubeConfig,
+  isConnection,
+  type Connection,
+  type KubeConfigLike,
+} from '../kube/connection.js';
 import { Controller } from './controller.js';
 import { HealthServer } from './health.js';
 import { LeaderElector } from './leader.js';
@@ -16,26 +21,32 @@ export class Operator {
   private readonly health: HealthServer;
   private readonly elector: LeaderElector;
   private readonly client: KubeClient;
+  private readonly leaseClient: KubeClient;
   private controller?: Controller;
   private schemaText = '';
   private started = false;
 
+  /** `api`: where the API server is (main.ts: loadConnection), or a loaded client-node KubeConfig. */
   constructor(
-    kc: KubeConfig,
+    api: Connection | KubeConfigLike,
     readonly config: OperatorConfig,
     private readonly log: (line: string) => void = (line) =>
       console.log(`${new Date().toISOString()} ${line}`),
     options: { processMetrics?: boolean } = {},
   ) {
     this.metrics = new OperatorMetrics(options.processMetrics ?? true, () => this.cacheSizes());
-    this.client = new KubeClient(kc, (verb, resource, code) =>
-      this.metrics.apiRequests.inc({ verb, resource, code: String(code) }),
-    );
+    const connection = isConnection(api) ? api : connectionFromKubeConfig(api);
+    const observe = (verb: string, resource: string, code: number) =>
+      this.metrics.apiRequests.inc({ verb, resource, code: String(code) });
+    this.client = new KubeClient(connection, observe);
+    // The lease has a connection of its own: its renewals never queue behind the reconciles'
+    // requests when hundreds of pipelines keep the pool busy.
+    this.leaseClient = new KubeClient(connection, observe, 2);
     this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, () =>
       this.readiness(),
     );
     this.elector = new LeaderElector(
-      this.client,
+      this.leaseClient,
       config.leaderElection,
       {
         onStartedLeading: () => this.startController(),
@@ -75,6 +86,7 @@ export class Operator {
     await this.stopController();
     await this.health.stop();
     this.client.close();
+    this.leaseClient.close();
   }
 
   private readiness(): { ready: boolean; reason: string } {

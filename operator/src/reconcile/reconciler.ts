@@ -19,7 +19,6 @@ import {
   KIND,
   PLURAL,
   type ConditionType,
-  type InventoryEntry,
   type IoTPipeline,
   type IoTPipelineStatus,
 } from '../crd/iotpipeline.js';
@@ -53,6 +52,7 @@ import { RegistryError, registryUrlFor, SchemaRegistryClient } from '../registry
 import {
   mergeConditions,
   PART_TYPES,
+  PROGRESS_REASONS,
   readyCondition,
   transitions,
   type ConditionState,
@@ -295,7 +295,7 @@ export class Reconciler {
     let memory = this.memory.get(key);
     if (!memory) {
       memory = {
-        inventory: new Map((pipeline.status?.inventory ?? []).map((e) => [`${e.kind}/${e.name}`, e.version])),
+        inventory: new Map(Object.entries(pipeline.status?.inventory ?? {})),
       };
       this.memory.set(key, memory);
     }
@@ -406,12 +406,25 @@ export class Reconciler {
         this.guard();
         const resource = this.resources[child.kind];
         if (!resource) throw new Error(`no resource for kind ${child.kind}`);
+        // Only the metadata comes back (the new generation and resourceVersion); the status is
+        // the cached one until the watch brings the controllers' next report.
         const raw = await this.client.apply<Record<string, unknown>>(
           objectPath(resource, namespace, child.metadata.name),
           child,
           FIELD_MANAGER,
+          { metadataOnly: true },
         );
-        const observed = observeChild(raw);
+        const meta = observeChild(raw).metadata;
+        const { replicas, topicName } = child.spec;
+        const observed: ObservedChild = {
+          ...cached,
+          metadata: meta,
+          spec: {
+            ...cached?.spec,
+            ...(typeof replicas === 'number' ? { replicas } : {}),
+            ...(typeof topicName === 'string' ? { topicName } : {}),
+          },
+        };
         const version = versionOf(child.kind, observed);
         const action: Action | undefined = !cached
           ? recorded === undefined
@@ -618,6 +631,7 @@ export class Reconciler {
         },
       },
       FIELD_MANAGER,
+      { metadataOnly: true },
     );
   }
 
@@ -734,6 +748,7 @@ export class Reconciler {
         status,
       },
       FIELD_MANAGER,
+      { metadataOnly: true },
     );
     memory.status = status;
   }
@@ -761,14 +776,17 @@ export class Reconciler {
           );
         continue;
       }
-      if (t.to.status === 'True' || t.to.status === 'Unknown') {
+      if (t.to.status === 'True' || t.to.status === 'Unknown' || PROGRESS_REASONS.has(t.to.reason)) {
         this.events.record(subject, 'Normal', t.to.reason, `${t.type}: ${t.to.message}`);
       }
     }
-    // A part that is False: every reconcile that finds it so (a series counts them).
+    // A part that is False: every reconcile that finds it so (a series counts them). Workloads
+    // still rolling out are progress, not a failure: one Normal event when that starts.
     for (const type of PART_TYPES) {
       const c = status.conditions?.find((x) => x.type === type);
-      if (c?.status === 'False') this.events.record(subject, 'Warning', c.reason, `${type}: ${c.message}`);
+      if (c?.status === 'False' && !PROGRESS_REASONS.has(c.reason)) {
+        this.events.record(subject, 'Warning', c.reason, `${type}: ${c.message}`);
+      }
     }
   }
 }
@@ -796,13 +814,9 @@ function subjectOf(pipeline: IoTPipeline): EventSubject {
   };
 }
 
-function inventoryList(memory: Memory): InventoryEntry[] {
-  return [...memory.inventory]
-    .map(([id, version]) => {
-      const i = id.indexOf('/');
-      return { kind: id.slice(0, i), name: id.slice(i + 1), version };
-    })
-    .sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind < b.kind ? -1 : 1));
+/** The inventory as the status holds it: <kind>/<name> -> version, sorted. */
+function inventoryList(memory: Memory): Record<string, string> {
+  return Object.fromEntries([...memory.inventory].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 /**
