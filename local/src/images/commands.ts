@@ -2,6 +2,7 @@ import { baseRecipes, orderRecipes, type ImageRecipe } from './catalog.js';
 import { ImageBuilder } from './builder.js';
 import { loadImagesConfig, type ImagesConfig } from './config.js';
 import { Podman } from './podman.js';
+import { thirdPartyRecipes } from './third-party.js';
 
 export const IMAGES_COMMANDS = ['build', 'list'] as const;
 export type ImagesCommand = (typeof IMAGES_COMMANDS)[number];
@@ -12,7 +13,7 @@ export function isImagesCommand(value: string): value is ImagesCommand {
 
 /** Every recipe `make images` knows: the base images and the project's (third-party ones join here). */
 export function allRecipes(config: ImagesConfig): ImageRecipe[] {
-  return [...baseRecipes(config)];
+  return [...baseRecipes(config), ...thirdPartyRecipes(config)];
 }
 
 export interface ImagesCommandOptions {
