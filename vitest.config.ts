@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{local,workloads,operator,cdk8s}/src/**/*.test.ts'],
+          include: ['{contract,local,workloads,operator,cdk8s}/src/**/*.test.ts'],
         },
       },
       {
