@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { EnvReader } from '../../env.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, EnvReader } from '@iotpipe/contract';
 import { loadControlPlaneConfig, type ControlPlaneConfig } from '../config.js';
 import { SERVICE_CIDR } from '../pki.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigError } from '../../errors.js';
+import { ConfigError } from '@iotpipe/contract';
 import { corednsObjects } from './addons.js';
 import { cidrContains, loadNodeConfig, nodePaths, parseCidr } from './config.js';
 import { parseImageList } from './containerd.js';
