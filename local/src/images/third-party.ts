@@ -159,6 +159,8 @@ async function apicurioContext(env: PrepareEnv): Promise<string> {
   await run('cp', ['-al', app, join(context, 'app')], { installHint: 'coreutils' });
   // A leftover of unpacking the pax-format archive, not part of the application.
   await rm(join(context, 'app', 'PaxHeaders.X'), { recursive: true, force: true });
+  // Readable by any uid (the chart runs it as 1001, the image as 185); modes travel with COPY.
+  await run('chmod', ['-R', 'a+rX,go-w', join(context, 'app')], { installHint: 'coreutils' });
   return context;
 }
 
