@@ -10,9 +10,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadControlPlaneConfig } from '../../local/src/cluster/config.js';
+import { defaultRepoRoot, loadControlPlaneConfig } from '../../local/src/cluster/config.js';
 import { platformCrdFiles } from '../../local/src/cluster/crds.js';
-import { defaultRepoRoot } from '../../local/src/cluster/config.js';
 import { kubectl, kubectlJson } from '../support/kubectl.js';
 
 const repo = defaultRepoRoot();
@@ -24,7 +23,12 @@ interface Pod {
   spec: { serviceAccountName?: string; containers: Array<{ image: string }> };
   status: {
     phase: string;
-    containerStatuses?: Array<{ name: string; ready: boolean; restartCount: number; state: Record<string, unknown> }>;
+    containerStatuses?: Array<{
+      name: string;
+      ready: boolean;
+      restartCount: number;
+      state: Record<string, unknown>;
+    }>;
   };
 }
 
@@ -44,7 +48,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}`);
+  const cause = last instanceof Error ? ` (${last.message})` : '';
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s${cause}`);
 }
 
 /**
@@ -68,7 +73,13 @@ beforeAll(async () => {
   }
   await kubectl(['wait', '--for=condition=Established', '--all', 'crd', '--timeout=60s']);
   // Step 4: the CRD and the operator's cluster objects first, then everything.
-  await kubectl(['apply', '-f', join(kind, '00-namespace.yaml'), '-f', join(kind, '01-operator-cluster.yaml')]);
+  await kubectl([
+    'apply',
+    '-f',
+    join(kind, '00-namespace.yaml'),
+    '-f',
+    join(kind, '01-operator-cluster.yaml'),
+  ]);
   await kubectl(['wait', '--for=condition=Established', 'crd/iotpipelines.iotpipe.io', '--timeout=60s']);
   const files = (await readdir(kind)).filter((f) => f.endsWith('.yaml'));
   expect(files.length).toBeGreaterThan(5);
@@ -98,7 +109,10 @@ describe('the kind profile on a real node', () => {
     });
     const names = stages.map((p) => p.metadata.name);
     for (const stage of ['adapter', 'sink', 'processor', 'simulator'])
-      expect(names.some((n) => n.startsWith(`sensors-${stage}`)), stage).toBe(true);
+      expect(
+        names.some((n) => n.startsWith(`sensors-${stage}`)),
+        stage,
+      ).toBe(true);
     for (const p of stages) expect(p.spec.containers[0]!.image).toBe('ghcr.io/iotpipe/workloads:0.1.0');
   });
 
