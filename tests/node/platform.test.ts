@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRepoRoot, loadControlPlaneConfig } from '../../local/src/cluster/config.js';
 import { platformCrdFiles } from '../../local/src/cluster/crds.js';
+import { run } from '../../local/src/cluster/exec.js';
 import { kubectl, kubectlJson } from '../support/kubectl.js';
 
 const repo = defaultRepoRoot();
@@ -65,6 +66,11 @@ async function uninstall(): Promise<void> {
 }
 
 beforeAll(async () => {
+  // `make synth`: the manifests of this checkout (cdk8s/dist is build output, absent in a clone).
+  await run('node', [join(repo, 'cdk8s', 'dist', 'src', 'main.js'), 'synth'], {
+    cwd: repo,
+    installHint: 'make build',
+  });
   // A namespace left by an interrupted run: start from nothing.
   await uninstall();
   // Steps 2-3 of the walk-through: Strimzi's and the Prometheus operator's CRDs.
