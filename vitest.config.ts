@@ -15,6 +15,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{contract,local,workloads,operator,cdk8s}/src/**/*.test.ts'],
+          // A guard against a hang, not a speed limit: two full cdk8s synths took over the 5 s
+          // default while builds and the node loaded both cores.
+          testTimeout: 60_000,
         },
       },
       {
@@ -63,6 +66,26 @@ export default defineConfig({
           include: ['tests/images/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The platform on the single-node cluster (`cluster up --node`), as a user runs it:
+        // globalSetup brings the node up (snapshotting the machine first); files share it.
+        test: {
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
+          globalSetup: ['tests/node/global-setup.ts'],
+          testTimeout: 900_000,
+          // The first run builds the node's binaries (about 15 min on 2 cores) and images.
+          hookTimeout: 2_700_000,
+        },
+      },
+      {
+        // After the node suites: `cluster down --node` restores the machine (tests/node-teardown).
+        test: {
+          name: 'node-teardown',
+          include: ['tests/node-teardown/**/*.test.ts'],
+          testTimeout: 300_000,
         },
       },
       {

@@ -11,3 +11,21 @@ export {
   type ImagesCommand,
   type ImagesCommandOptions,
 } from './commands.js';
+export {
+  thirdPartyRecipes,
+  strimziInstallDir,
+  strimziImageRefs,
+  javaImageRef,
+  parseEnvFile,
+  fullImageRef,
+  THIRD_PARTY_IMAGES,
+  DEBIAN_PACKAGE_VERSIONS,
+} from './third-party.js';
+export {
+  monitoringRecipes,
+  operatorDefaults,
+  prometheusReleaseOfModule,
+  prometheusOperatorInstall,
+  intoNamespace,
+  type InstallObject,
+} from './monitoring.js';
