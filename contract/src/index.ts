@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './settings.js';
 export * from './stages.js';
 export * from './env-reader.js';
+export * from './kubernetes.js';

@@ -18,6 +18,15 @@ export function childName(pipeline: IoTPipeline, suffix: Stage | 'topic' | 'dlq'
   return `${pipeline.metadata.name}-${suffix}`;
 }
 
+/**
+ * The pipeline's KafkaUser, its Kafka principal and the Secret Strimzi's user operator writes.
+ * Suffixed: Strimzi writes a Secret of the user's name, so a pipeline named like a platform
+ * Secret (timescaledb-credentials) must not get a user of that name.
+ */
+export function kafkaUserName(pipeline: IoTPipeline): string {
+  return `${pipeline.metadata.name}-kafka`;
+}
+
 export function pipelineLabels(pipeline: IoTPipeline): Record<string, string> {
   return {
     'app.kubernetes.io/part-of': 'iotpipe',
