@@ -201,9 +201,9 @@ export function memoryRequests(objects: readonly ManifestObject[]): {
         req(spec) * ((spec?.['replicas'] as number | undefined) ?? 0);
     }
     if (o.kind === 'Kafka') {
-      const topicOperator = (spec?.['entityOperator'] as { topicOperator?: never } | undefined)
-        ?.topicOperator;
-      parts[`Kafka/${o.metadata.name} topic operator`] = req(topicOperator);
+      const entity = spec?.['entityOperator'] as { topicOperator?: never; userOperator?: never } | undefined;
+      parts[`Kafka/${o.metadata.name} topic operator`] = req(entity?.topicOperator);
+      parts[`Kafka/${o.metadata.name} user operator`] = req(entity?.userOperator);
     }
   }
   return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };

@@ -26,8 +26,14 @@ export interface Profile {
     readonly heap: string;
     readonly resources: ContainerResources;
     readonly topicOperator: ContainerResources;
+    readonly userOperator: ContainerResources;
   };
-  readonly registry: { readonly replicas: number; readonly resources: ContainerResources };
+  readonly registry: {
+    readonly replicas: number;
+    readonly resources: ContainerResources;
+    /** The init container that writes the kafkasql SASL settings. */
+    readonly init: ContainerResources;
+  };
   readonly timescale: {
     readonly storage: string;
     readonly resources: ContainerResources;
@@ -72,8 +78,9 @@ const PROFILES: Record<ProfileName, Profile> = {
       heap: '320m',
       resources: res('100m', '640Mi', '1', '640Mi'),
       topicOperator: res('50m', '192Mi', '500m', '256Mi'),
+      userOperator: res('50m', '192Mi', '500m', '256Mi'),
     },
-    registry: { replicas: 1, resources: res('100m', '384Mi', '1', '512Mi') },
+    registry: { replicas: 1, resources: res('100m', '384Mi', '1', '512Mi'), init: res('10m', '16Mi', '100m', '32Mi') },
     timescale: {
       storage: '2Gi',
       resources: res('100m', '256Mi', '1', '512Mi'),
@@ -103,8 +110,9 @@ const PROFILES: Record<ProfileName, Profile> = {
       heap: '2g',
       resources: res('1', '4Gi', undefined, '4Gi'),
       topicOperator: res('100m', '384Mi', '1', '512Mi'),
+      userOperator: res('100m', '384Mi', '1', '512Mi'),
     },
-    registry: { replicas: 2, resources: res('250m', '768Mi', '2', '1Gi') },
+    registry: { replicas: 2, resources: res('250m', '768Mi', '2', '1Gi'), init: res('10m', '16Mi', '100m', '32Mi') },
     timescale: {
       storage: '200Gi',
       resources: res('1', '4Gi', undefined, '4Gi'),

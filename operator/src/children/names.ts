@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Stage } from '@iotpipe/contract';
+import { STRIMZI_CLIENT_PORT, type Stage } from '@iotpipe/contract';
 import { API_VERSION, KIND, type IoTPipeline } from '../crd/iotpipeline.js';
 
 /** The field manager of every write the operator makes (server-side apply, status). */
@@ -64,7 +64,7 @@ export function resolveNames(pipeline: IoTPipeline): ResolvedNames {
     topic: spec.kafka.topic,
     dlqTopic: spec.kafka.dlqTopic ?? `${spec.kafka.topic}-dlq`,
     subject: spec.schema.subject ?? `${spec.kafka.topic}-value`,
-    bootstrapServers: spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:9092`,
+    bootstrapServers: spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:${STRIMZI_CLIENT_PORT}`,
     sinkGroup: spec.sink.consumerGroup ?? `${metadata.namespace}.${metadata.name}-sink`,
     processorGroup: `${metadata.namespace}.${metadata.name}-processor`,
     sharedSubscriptionGroup: spec.mqtt.sharedSubscriptionGroup ?? `${metadata.namespace}.${metadata.name}`,
