@@ -90,6 +90,11 @@ export function workloadProblems(objects: readonly ManifestObject[], production:
 /** Secrets, ConfigMaps, ServiceAccounts and Services that objects refer to but the output lacks. */
 export function danglingReferences(objects: readonly ManifestObject[]): string[] {
   const have = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+  // Strimzi writes these: the cluster CA certificate of each Kafka, a Secret per KafkaUser.
+  for (const o of objects) {
+    if (o.kind === 'Kafka') have.add(`Secret/${o.metadata.name}-cluster-ca-cert`);
+    if (o.kind === 'KafkaUser') have.add(`Secret/${o.metadata.name}`);
+  }
   const missing: string[] = [];
   const need = (from: string, kind: string, name: string | undefined) => {
     if (name !== undefined && !have.has(`${kind}/${name}`)) missing.push(`${from} -> ${kind}/${name}`);

@@ -26,7 +26,11 @@ export function pipelinePods(...stages: readonly string[]): NetworkPeer {
 
 /** The broker pods of a Strimzi cluster. */
 export function kafkaBrokers(cluster: string): NetworkPeer {
-  return podsWith({ 'strimzi.io/cluster': cluster, 'strimzi.io/kind': 'Kafka', 'strimzi.io/broker-role': 'true' });
+  return podsWith({
+    'strimzi.io/cluster': cluster,
+    'strimzi.io/kind': 'Kafka',
+    'strimzi.io/broker-role': 'true',
+  });
 }
 
 /** Every pod Strimzi runs for a cluster (brokers, controllers, the entity operator). */

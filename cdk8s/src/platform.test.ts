@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { danglingReferences, memoryRequests, workloadProblems, workloads } from './hygiene.js';
 import { IMAGES, isPinnedImage } from './images.js';
 import { CHILD_KINDS } from '../../operator/src/children/desired.js';
-import { OPERATOR_CLUSTER_RULES } from './charts/operator.js';
+import { OPERATOR_RULES } from './charts/operator.js';
 import { CDK8S_DIR } from './imports.js';
 import { allObjects, readInputs, synthPlatform, toYaml, type ManifestObject } from './platform.js';
 import { KIND_MEMORY_BUDGET_MIB, PROFILE_NAMES } from './profiles.js';
@@ -124,25 +124,26 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(svc.spec.ports[0]).toMatchObject({ port: 1883, nodePort: 31883 });
   });
 
-  it('the operator has exactly the RBAC it needs (secrets read-only, leases only in its namespace)', () => {
+  it('the operator has exactly the RBAC it needs (no Secret at all, leases only in its namespace)', () => {
     const objects = synth(profile);
     const role = find(objects, 'ClusterRole', 'iotpipe-operator') as ManifestObject & {
       rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     };
-    expect(role.rules).toEqual(OPERATOR_CLUSTER_RULES);
-    const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
-    expect(secrets.verbs).toEqual(['get', 'list', 'watch']);
+    expect(role.rules).toEqual(OPERATOR_RULES);
     expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(
       [
-        'configmaps',
         'deployments',
         'events',
         'iotpipelines',
         'iotpipelines/finalizers',
         'iotpipelines/status',
+        'kafkas',
         'kafkatopics',
+        'kafkausers',
+        'networkpolicies',
+        'poddisruptionbudgets',
+        'pods',
         'prometheusrules',
-        'secrets',
         'servicemonitors',
         'services',
         'statefulsets',
@@ -161,6 +162,64 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
       rules: Array<{ resources: string[] }>;
     };
     expect(leases.rules.flatMap((r) => r.resources)).toEqual(['leases']);
+    // Cluster scope: a ClusterRoleBinding; namespace scope: a RoleBinding of the same ClusterRole
+    // and the operator told to watch its own namespace only.
+    expect(objects.some((o) => o.kind === 'ClusterRoleBinding')).toBe(true);
+    const scoped = allObjects(synthPlatform({ profile, inputs, operatorScope: 'namespace' }));
+    expect(scoped.some((o) => o.kind === 'ClusterRoleBinding')).toBe(false);
+    expect(find(scoped, 'RoleBinding', 'iotpipe-operator')['roleRef']).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'iotpipe-operator',
+    });
+    expect(JSON.stringify(find(scoped, 'Deployment', 'iotpipe-operator'))).toContain(
+      '{"name":"OPERATOR_WATCH_NAMESPACE","valueFrom":{"fieldRef":{"fieldPath":"metadata.namespace"}}}',
+    );
+  });
+
+  it('denies all traffic in the namespace by default; every workload has its own allow-list', () => {
+    const objects = synth(profile);
+    expect(find(objects, 'NetworkPolicy', 'default-deny')['spec']).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    for (const o of objects.filter((x) => x.kind === 'NetworkPolicy')) {
+      const spec = o['spec'] as { policyTypes: string[]; egress?: unknown[] };
+      expect(spec.policyTypes, o.metadata.name).toEqual(['Ingress', 'Egress']);
+      if (o.metadata.name !== 'default-deny')
+        expect(JSON.stringify(spec.egress), o.metadata.name).toContain('kube-dns');
+    }
+  });
+
+  it('Kafka: TLS + SCRAM-SHA-512 is the only client listener, authorization on, the user operator runs, the registry has its own user', () => {
+    const objects = synth(profile);
+    const kafka = find(objects, 'Kafka', 'iotpipe') as ManifestObject & {
+      spec: {
+        kafka: { listeners: unknown[]; authorization: unknown };
+        entityOperator: Record<string, unknown>;
+      };
+    };
+    expect(kafka.spec.kafka.listeners).toEqual([
+      expect.objectContaining({
+        name: 'tls',
+        port: 9093,
+        tls: true,
+        authentication: { type: 'scram-sha-512' },
+      }),
+    ]);
+    expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple' });
+    expect(kafka.spec.entityOperator['userOperator']).toBeDefined();
+    const user = find(objects, 'KafkaUser', 'apicurio-registry') as ManifestObject & {
+      spec: { authorization: { acls: Array<{ resource: { name: string } }> } };
+    };
+    expect(user.spec.authorization.acls.map((a) => a.resource.name)).toEqual([
+      'kafkasql-journal',
+      'kafkasql-snapshots',
+      'apicurio-registry-',
+    ]);
+    const registry = JSON.stringify(find(objects, 'Deployment', 'apicurio-registry'));
+    expect(registry).toContain('"name":"APICURIO_KAFKASQL_SECURITY_PROTOCOL","value":"SASL_SSL"');
+    expect(registry).toContain('"name":"APICURIO_REST_DELETION_ARTIFACT_ENABLED","value":"false"');
   });
 
   it('has a NetworkPolicy for every workload and a monitor for every part', () => {

@@ -80,7 +80,11 @@ const PROFILES: Record<ProfileName, Profile> = {
       topicOperator: res('50m', '192Mi', '500m', '256Mi'),
       userOperator: res('50m', '192Mi', '500m', '256Mi'),
     },
-    registry: { replicas: 1, resources: res('100m', '384Mi', '1', '512Mi'), init: res('10m', '16Mi', '100m', '32Mi') },
+    registry: {
+      replicas: 1,
+      resources: res('100m', '384Mi', '1', '512Mi'),
+      init: res('10m', '16Mi', '100m', '32Mi'),
+    },
     timescale: {
       storage: '2Gi',
       resources: res('100m', '256Mi', '1', '512Mi'),
@@ -112,7 +116,11 @@ const PROFILES: Record<ProfileName, Profile> = {
       topicOperator: res('100m', '384Mi', '1', '512Mi'),
       userOperator: res('100m', '384Mi', '1', '512Mi'),
     },
-    registry: { replicas: 2, resources: res('250m', '768Mi', '2', '1Gi'), init: res('10m', '16Mi', '100m', '32Mi') },
+    registry: {
+      replicas: 2,
+      resources: res('250m', '768Mi', '2', '1Gi'),
+      init: res('10m', '16Mi', '100m', '32Mi'),
+    },
     timescale: {
       storage: '200Gi',
       resources: res('1', '4Gi', undefined, '4Gi'),

@@ -56,7 +56,10 @@ export function httpProbe(
   };
 }
 
-export function tcpProbe(port: string, o: { initialDelaySeconds?: number; periodSeconds?: number } = {}): Probe {
+export function tcpProbe(
+  port: string,
+  o: { initialDelaySeconds?: number; periodSeconds?: number } = {},
+): Probe {
   return {
     tcpSocket: { port },
     initialDelaySeconds: o.initialDelaySeconds ?? 5,
@@ -66,7 +69,10 @@ export function tcpProbe(port: string, o: { initialDelaySeconds?: number; period
   };
 }
 
-export function execProbe(command: string[], o: { initialDelaySeconds?: number; periodSeconds?: number } = {}): Probe {
+export function execProbe(
+  command: string[],
+  o: { initialDelaySeconds?: number; periodSeconds?: number } = {},
+): Probe {
   return {
     exec: { command },
     initialDelaySeconds: o.initialDelaySeconds ?? 10,

@@ -100,7 +100,7 @@ describe('the shared workload builder', () => {
     ]);
     const selector = { 'app.kubernetes.io/name': 'web' };
     for (const o of objects) expect(o.metadata.labels).toEqual({ team: 'a', ...selector });
-    const [svc, , , policy, monitor] = objects as Array<{ spec: Record<string, unknown> }>;
+    const [svc, , , policy, monitor] = objects as unknown as Array<{ spec: Record<string, unknown> }>;
     expect(svc!.spec).toEqual({
       selector,
       ports: [{ protocol: 'TCP', targetPort: 'http', name: 'http', port: 80 }],

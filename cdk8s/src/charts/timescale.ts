@@ -9,23 +9,13 @@
  * re-creating them. initdb only creates the extension, so the `timescale` flavour is chosen.
  */
 import { Chart, type ChartProps } from 'cdk8s';
+import { networkPolicy, service, serviceMonitor, workloadObject } from '@iotpipe/contract';
 import { k8s } from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { ServiceMonitor } from '../../imports/monitoring.coreos.com.js';
 import { IMAGES } from '../images.js';
-import { namespaceNamed, networkPolicy, PIPELINE_PODS } from '../network.js';
+import { pipelinePods, PROMETHEUS_PEER } from '../network.js';
 import type { Profile } from '../profiles.js';
-import {
-  antiAffinity,
-  componentLabels,
-  containerSecurity,
-  execProbe,
-  httpProbe,
-  podSecurity,
-  resources,
-  scratchVolume,
-  selectorOf,
-} from '../workload.js';
+import { addObjects, componentLabels, execProbe, httpProbe, scratchVolume, selectorOf } from '../workload.js';
 import { NAMES, PORTS } from './names.js';
 
 export interface TimescaleChartProps extends ChartProps {
@@ -69,124 +59,93 @@ export class TimescaleChart extends Chart {
       },
     });
 
-    const secretEnv = (envName: string, key: string): k8s.EnvVar => ({
+    const secretEnv = (envName: string, key: string) => ({
       name: envName,
       valueFrom: { secretKeyRef: { name: NAMES.timescaleSecret, key } },
     });
-    new k8s.KubeStatefulSet(this, 'statefulset', {
+    const workload = workloadObject({
+      kind: 'StatefulSet',
       metadata: { name, labels },
-      spec: {
+      selector: selectorOf(name),
+      replicas: 1,
+      runAs: { user: POSTGRES_UID },
+      spreadAcrossNodes: p.highAvailability,
+      terminationGracePeriodSeconds: 60,
+      statefulSet: {
         serviceName: NAMES.timescaleHeadless,
-        replicas: 1,
-        selector: { matchLabels: selectorOf(name) },
-        template: {
-          metadata: { labels },
-          spec: {
-            automountServiceAccountToken: false,
-            securityContext: podSecurity(POSTGRES_UID),
-            affinity: antiAffinity(p, name),
-            terminationGracePeriodSeconds: 60,
-            containers: [
-              {
-                name: 'timescaledb',
-                image: IMAGES.timescaledb,
-                env: [
-                  secretEnv('POSTGRES_USER', 'username'),
-                  secretEnv('POSTGRES_PASSWORD', 'password'),
-                  secretEnv('POSTGRES_DB', 'database'),
-                  { name: 'PGDATA', value: '/home/postgres/pgdata/data' },
-                  { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
-                ],
-                ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
-                resources: resources(p.timescale.resources),
-                securityContext: containerSecurity(),
-                startupProbe: { ...execProbe(['pg_isready', '-h', '127.0.0.1', '-p', String(PORTS.postgres)]), failureThreshold: 60 },
-                livenessProbe: execProbe(['pg_isready', '-h', '127.0.0.1', '-p', String(PORTS.postgres)]),
-                readinessProbe: execProbe(['sh', '-c', 'psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "SELECT 1"'], {
-                  initialDelaySeconds: 5,
-                  periodSeconds: 5,
-                }),
-                volumeMounts: [
-                  { name: 'data', mountPath: '/home/postgres/pgdata' },
-                  { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
-                  // Read-only root filesystem: the entrypoint's and the server's writable paths.
-                  { name: 'home', mountPath: '/home/postgres' },
-                  { name: 'run', mountPath: '/var/run/postgresql' },
-                  { name: 'tmp', mountPath: '/tmp' },
-                  { name: 'shm', mountPath: '/dev/shm' },
-                ],
-              },
-              {
-                name: 'postgres-exporter',
-                image: IMAGES.postgresExporter,
-                env: [
-                  { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${PORTS.postgres}/postgres?sslmode=disable` },
-                  secretEnv('DATA_SOURCE_USER', 'username'),
-                  secretEnv('DATA_SOURCE_PASS', 'password'),
-                ],
-                ports: [{ name: 'metrics', containerPort: PORTS.postgresExporter }],
-                resources: resources(p.timescale.exporter),
-                securityContext: containerSecurity(),
-                livenessProbe: httpProbe('/', 'metrics'),
-                readinessProbe: httpProbe('/', 'metrics'),
-              },
-            ],
-            volumes: [
-              { name: 'init', configMap: { name: NAMES.timescaleInitConfigMap, defaultMode: 0o555 } },
-              scratchVolume('home', '64Mi'),
-              scratchVolume('run', '16Mi'),
-              scratchVolume('tmp', '256Mi'),
-              { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('256Mi') } },
-            ],
-          },
-        },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: k8s.Quantity.fromString(p.timescale.storage) } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [{ name: 'data', storage: p.timescale.storage }],
       },
-    });
-    for (const [svcId, svcName, headless] of [
-      ['service', name, false],
-      ['headless', NAMES.timescaleHeadless, true],
-    ] as const) {
-      new k8s.KubeService(this, svcId, {
-        // Only the ClusterIP Service is scraped; the headless one selects the same pod.
-        metadata: { name: svcName, labels: headless ? labels : { ...labels, ...SCRAPE } },
-        spec: {
-          ...(headless ? { clusterIp: 'None' } : {}),
-          selector: selectorOf(name),
-          ports: [
-            { name: 'postgres', port: PORTS.postgres, targetPort: k8s.IntOrString.fromString('postgres') },
-            { name: 'metrics', port: PORTS.postgresExporter, targetPort: k8s.IntOrString.fromString('metrics') },
+      containers: [
+        {
+          name: 'timescaledb',
+          image: IMAGES.timescaledb,
+          env: [
+            secretEnv('POSTGRES_USER', 'username'),
+            secretEnv('POSTGRES_PASSWORD', 'password'),
+            secretEnv('POSTGRES_DB', 'database'),
+            { name: 'PGDATA', value: '/home/postgres/pgdata/data' },
+            { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
+          ],
+          ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
+          resources: p.timescale.resources,
+          startupProbe: { ...execProbe(['pg_isready', '-h', '127.0.0.1', '-p', String(PORTS.postgres)]), failureThreshold: 60 },
+          livenessProbe: execProbe(['pg_isready', '-h', '127.0.0.1', '-p', String(PORTS.postgres)]),
+          readinessProbe: execProbe(['sh', '-c', 'psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "SELECT 1"'], {
+            initialDelaySeconds: 5,
+            periodSeconds: 5,
+          }),
+          volumeMounts: [
+            { name: 'data', mountPath: '/home/postgres/pgdata' },
+            { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
+            // Read-only root filesystem: the entrypoint's and the server's writable paths.
+            { name: 'home', mountPath: '/home/postgres' },
+            { name: 'run', mountPath: '/var/run/postgresql' },
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'shm', mountPath: '/dev/shm' },
           ],
         },
-      });
-    }
-    new ServiceMonitor(this, 'monitor', {
-      metadata: { name, labels },
-      spec: {
-        selector: { matchLabels: { ...selectorOf(name), ...SCRAPE } },
-        endpoints: [
-          { port: 'metrics', interval: '30s', relabelings: [{ targetLabel: 'job', replacement: 'postgres' }] },
-        ],
-      },
-    });
-    networkPolicy(
-      this,
-      name,
-      { matchLabels: selectorOf(name) },
-      [
-        // The sinks of the pipelines write; nothing else connects.
-        { peers: [PIPELINE_PODS], ports: [PORTS.postgres] },
-        { peers: [namespaceNamed(p.monitoringNamespace)], ports: [PORTS.postgresExporter] },
+        {
+          name: 'postgres-exporter',
+          image: IMAGES.postgresExporter,
+          env: [
+            { name: 'DATA_SOURCE_URI', value: `127.0.0.1:${PORTS.postgres}/postgres?sslmode=disable` },
+            secretEnv('DATA_SOURCE_USER', 'username'),
+            secretEnv('DATA_SOURCE_PASS', 'password'),
+          ],
+          ports: [{ name: 'metrics', containerPort: PORTS.postgresExporter }],
+          resources: p.timescale.exporter,
+          livenessProbe: httpProbe('/', 'metrics'),
+          readinessProbe: httpProbe('/', 'metrics'),
+        },
       ],
-      [],
-    );
+      volumes: [
+        { name: 'init', configMap: { name: NAMES.timescaleInitConfigMap, defaultMode: 0o555 } },
+        scratchVolume('home', '64Mi'),
+        scratchVolume('run', '16Mi'),
+        scratchVolume('tmp', '256Mi'),
+        { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
+      ],
+    });
+    const ports = [
+      { name: 'postgres', port: PORTS.postgres },
+      { name: 'metrics', port: PORTS.postgresExporter },
+    ];
+    addObjects(this, [
+      workload,
+      // Only the ClusterIP Service is scraped; the headless one selects the same pod.
+      service({ name, labels: { ...labels, ...SCRAPE } }, selectorOf(name), ports),
+      service({ name: NAMES.timescaleHeadless, labels }, selectorOf(name), ports, { headless: true }),
+      serviceMonitor({ name, labels }, { ...selectorOf(name), ...SCRAPE }, [{ port: 'metrics', job: 'postgres' }]),
+      networkPolicy(
+        { name, labels },
+        { matchLabels: selectorOf(name) },
+        [
+          // The pipelines' sinks write; nothing else connects.
+          { peers: [pipelinePods('sink')], ports: [PORTS.postgres] },
+          { peers: [PROMETHEUS_PEER], ports: [PORTS.postgresExporter] },
+        ],
+        [],
+      ),
+    ]);
   }
 }

@@ -64,7 +64,8 @@ export function resolveNames(pipeline: IoTPipeline): ResolvedNames {
     topic: spec.kafka.topic,
     dlqTopic: spec.kafka.dlqTopic ?? `${spec.kafka.topic}-dlq`,
     subject: spec.schema.subject ?? `${spec.kafka.topic}-value`,
-    bootstrapServers: spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:${STRIMZI_CLIENT_PORT}`,
+    bootstrapServers:
+      spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:${STRIMZI_CLIENT_PORT}`,
     sinkGroup: spec.sink.consumerGroup ?? `${metadata.namespace}.${metadata.name}-sink`,
     processorGroup: `${metadata.namespace}.${metadata.name}-processor`,
     sharedSubscriptionGroup: spec.mqtt.sharedSubscriptionGroup ?? `${metadata.namespace}.${metadata.name}`,
