@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
+import { CredentialsChart } from './charts/credentials.js';
 import { KafkaChart } from './charts/kafka.js';
 import { MonitoringChart, ruleGroupsFromYaml, type Dashboard, type RuleGroup } from './charts/monitoring.js';
 import { MosquittoChart } from './charts/mosquitto.js';
@@ -131,6 +132,7 @@ export function synthPlatform(options: PlatformOptions): ManifestFile[] {
         scope: operatorScope,
       }),
     ],
+    ['02-credentials.yaml', new CredentialsChart(app, 'credentials', { ...ns })],
     ['05-network.yaml', new NetworkChart(app, 'network', namespace)],
     ['10-kafka.yaml', new KafkaChart(app, 'kafka', ns)],
     ['20-registry.yaml', new RegistryChart(app, 'registry', ns)],

@@ -39,6 +39,8 @@ export interface Profile {
     readonly resources: ContainerResources;
     readonly exporter: ContainerResources;
     readonly sharedBuffers: string;
+    /** The migration Job (the roles step, then `iotpipe db migrate`). */
+    readonly migrate: ContainerResources;
   };
   readonly mosquitto: {
     readonly storage: string;
@@ -48,6 +50,8 @@ export interface Profile {
     readonly nodePort: number;
   };
   readonly operator: { readonly replicas: number; readonly resources: ContainerResources };
+  /** The credentials Job (charts/credentials.ts). */
+  readonly credentials: ContainerResources;
   readonly alerting: { readonly to: string; readonly from: string; readonly smarthost: string };
 }
 
@@ -90,6 +94,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       resources: res('100m', '256Mi', '1', '512Mi'),
       exporter: res('10m', '32Mi', '100m', '64Mi'),
       sharedBuffers: '64MB',
+      migrate: res('50m', '128Mi', '1', '256Mi'),
     },
     mosquitto: {
       storage: '256Mi',
@@ -98,6 +103,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 1, resources: res('20m', '96Mi', '500m', '192Mi') },
+    credentials: res('20m', '64Mi', '500m', '128Mi'),
     alerting: {
       to: 'oncall@iotpipe.local',
       from: 'alertmanager@iotpipe.local',
@@ -126,6 +132,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       resources: res('1', '4Gi', undefined, '4Gi'),
       exporter: res('20m', '64Mi', '200m', '128Mi'),
       sharedBuffers: '1GB',
+      migrate: res('100m', '256Mi', '1', '512Mi'),
     },
     mosquitto: {
       storage: '10Gi',
@@ -134,6 +141,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 2, resources: res('50m', '128Mi', '1', '256Mi') },
+    credentials: res('20m', '64Mi', '500m', '128Mi'),
     alerting: {
       to: 'oncall@example.com',
       from: 'alertmanager@example.com',

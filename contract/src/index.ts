@@ -4,3 +4,5 @@ export * from './settings.js';
 export * from './stages.js';
 export * from './env-reader.js';
 export * from './kubernetes.js';
+export * from './credentials.js';
+export * from './hash.js';

@@ -246,6 +246,33 @@ export function workloadObject(w: WorkloadInput): KubeObject {
   return { apiVersion: 'apps/v1', kind: w.kind, metadata: w.metadata, spec };
 }
 
+export interface JobInput extends Omit<
+  WorkloadInput,
+  'kind' | 'replicas' | 'statefulSet' | 'spreadAcrossNodes'
+> {
+  backoffLimit?: number;
+  /** Finished Jobs (and their pods) go after this long. */
+  ttlSecondsAfterFinished?: number;
+}
+
+/** A Job whose pod is hardened like every other (restarted on failure, in place). */
+export function jobObject(j: JobInput): KubeObject {
+  const template = podTemplate({ ...j, kind: 'Deployment', replicas: 1 }) as {
+    spec: Record<string, unknown>;
+  };
+  template.spec['restartPolicy'] = 'OnFailure';
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: j.metadata,
+    spec: {
+      ...(j.backoffLimit !== undefined && { backoffLimit: j.backoffLimit }),
+      ...(j.ttlSecondsAfterFinished !== undefined && { ttlSecondsAfterFinished: j.ttlSecondsAfterFinished }),
+      template,
+    },
+  };
+}
+
 /**
  * A PodDisruptionBudget keeping all but one replica up while nodes drain; none for a single
  * replica (a budget there would only block drains, or allow everything).

@@ -17,8 +17,6 @@ import { NAMES, PORTS } from './names.js';
 
 export interface MosquittoChartProps extends ChartProps {
   readonly profile: Profile;
-  /** MQTT credentials; the defaults are the local stack's (replace them in production). */
-  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 /** The image's `mosquitto` user. */
@@ -31,14 +29,8 @@ export class MosquittoChart extends Chart {
     const p = props.profile;
     const name = NAMES.mosquitto;
     const labels = componentLabels(name, 'mqtt-broker');
-    const creds = props.credentials ?? { username: 'iotpipe', password: 'iotpipe' };
 
-    new k8s.KubeSecret(this, 'credentials', {
-      metadata: { name: NAMES.mosquittoSecret, labels },
-      type: 'Opaque',
-      // Keys as IoTPipeline spec.mqtt.credentialsSecret expects them by default.
-      stringData: { username: creds.username, password: creds.password },
-    });
+    // The credentials Secret (NAMES.mosquittoSecret) is generated: charts/credentials.ts.
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: NAMES.mosquittoConfigMap, labels },
       data: {

@@ -20,7 +20,19 @@ export const NAMES = {
   alertsTopic: 'iot-alerts',
   timescale: 'timescaledb',
   timescaleHeadless: 'timescaledb-headless',
-  timescaleSecret: 'timescaledb-credentials',
+  timescaleDatabase: 'iot_data',
+  /** The database's login roles (charts/credentials.ts DATABASE_LOGINS): owner, sink, reader, exporter. */
+  timescaleOwnerSecret: 'timescaledb-owner',
+  timescaleSinkSecret: 'timescaledb-sink',
+  timescaleReaderSecret: 'timescaledb-reader',
+  timescaleExporterSecret: 'timescaledb-exporter',
+  /** TimescaleDB's server certificate (signed by platformCa). */
+  timescaleTls: 'timescaledb-tls',
+  timescaleMigrate: 'iotpipe-db-migrate',
+  timescaleRolesConfigMap: 'iotpipe-db-roles',
+  /** The platform's private CA (charts/credentials.ts). */
+  platformCa: 'iotpipe-ca',
+  credentials: 'iotpipe-credentials',
   timescaleInitConfigMap: 'timescaledb-init',
   mosquitto: 'mosquitto',
   mosquittoConfigMap: 'mosquitto-config',

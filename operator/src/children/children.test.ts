@@ -188,7 +188,7 @@ describe('children of an IoTPipeline', () => {
     expect(env).toMatchObject({
       KAFKA_TOPIC: 'readings',
       KAFKA_DLQ_TOPIC: 'readings-dlq',
-      KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9092',
+      KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9093',
       ADAPTER_SUBSCRIPTIONS: 'a/#',
       ADAPTER_SHARED_GROUP: '-',
       ADAPTER_MQTT_CLIENT_ID: 'ns1.$(POD_NAME)',
