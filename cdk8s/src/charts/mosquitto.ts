@@ -57,7 +57,8 @@ export class MosquittoChart extends Chart {
       statefulSet: { serviceName: name, volumeClaimTemplates: [{ name: 'data', storage: p.mosquitto.storage }] },
       initContainers: [
         {
-          // mosquitto_passwd -U hashes the plain `user:password` line in place.
+          // mosquitto_passwd -U hashes the plain `user:password` line in place; Mosquitto
+          // 2.0.11's writes its temporary copy in /tmp (refused on a read-only root).
           name: 'password-file',
           image: IMAGES.mosquitto,
           command: [
@@ -67,7 +68,10 @@ export class MosquittoChart extends Chart {
           ],
           env: [credEnv('MQTT_USERNAME', 'username'), credEnv('MQTT_PASSWORD', 'password')],
           resources: p.mosquitto.exporter,
-          volumeMounts: [{ name: 'passwd', mountPath: '/mosquitto/passwd' }],
+          volumeMounts: [
+            { name: 'passwd', mountPath: '/mosquitto/passwd' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
         },
       ],
       containers: [
@@ -102,6 +106,7 @@ export class MosquittoChart extends Chart {
       volumes: [
         { name: 'config', configMap: { name: NAMES.mosquittoConfigMap } },
         scratchVolume('passwd', '1Mi'),
+        scratchVolume('tmp', '1Mi'),
       ],
       service: {
         // LoadBalancer where the cluster has one (MetalLB, a cloud); its NodePort works anywhere,

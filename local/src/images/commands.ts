@@ -5,6 +5,7 @@ import { Podman } from './podman.js';
 import { nodeImageRecipes } from '../cluster/node/images.js';
 import { loadNodeConfig, nodePaths } from '../cluster/node/config.js';
 import { Containerd } from '../cluster/node/containerd.js';
+import { thirdPartyRecipes } from './third-party.js';
 
 export const IMAGES_COMMANDS = ['build', 'list', 'load'] as const;
 export type ImagesCommand = (typeof IMAGES_COMMANDS)[number];
@@ -15,10 +16,10 @@ export function isImagesCommand(value: string): value is ImagesCommand {
 
 /**
  * Every recipe `make images` knows: the base images, the project's, the node's (CoreDNS, the
- * volume provisioner); third-party ones join here.
+ * volume provisioner) and the third-party images of the platform (third-party.ts).
  */
 export async function allRecipes(config: ImagesConfig): Promise<ImageRecipe[]> {
-  return [...baseRecipes(config), ...(await nodeImageRecipes(config.repoRoot))];
+  return [...baseRecipes(config), ...(await nodeImageRecipes(config.repoRoot)), ...thirdPartyRecipes(config)];
 }
 
 export interface ImagesCommandOptions {
