@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{contract,local,workloads,operator,cdk8s}/src/**/*.test.ts'],
+          include: ['{contract,runtime,local,workloads,operator,cdk8s}/src/**/*.test.ts'],
         },
       },
       {
