@@ -20,17 +20,16 @@ import { effectiveFilters, type AdapterConfig } from './config.js';
 import { HeldPubacks } from './held-acks.js';
 import { DedupWindow } from './dedup.js';
 import { AdapterMetrics, type Dependency } from './metrics.js';
-import { AbortedError, classifyRegistryFailure, retry } from '@iotpipe/runtime';
+import {
+  AbortedError,
+  classifyRegistryFailure,
+  createLogger,
+  retry,
+  type Logger as RuntimeLogger,
+} from '@iotpipe/runtime';
 
-export interface Logger {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
-
-export const stderrLogger: Logger = {
-  info: (msg) => process.stderr.write(`${new Date().toISOString()} adapter INFO ${msg}\n`),
-  warn: (msg) => process.stderr.write(`${new Date().toISOString()} adapter WARN ${msg}\n`),
-};
+/** What the adapter logs through (the runtime's structured logger fits). */
+export type Logger = Pick<RuntimeLogger, 'info' | 'warn'>;
 
 type DeadLetterCode = PayloadErrorCode | 'SERIALIZATION_FAILED' | 'KAFKA_REJECTED' | 'PARSER_FAILURE';
 
@@ -76,7 +75,7 @@ export class MqttKafkaAdapter {
 
   constructor(
     private readonly config: AdapterConfig,
-    private readonly log: Logger = stderrLogger,
+    private readonly log: Logger = createLogger({ component: 'adapter', level: 'info' }),
   ) {
     this.dedup = new DedupWindow(config.dedupWindowSize, config.dedupWindowMs);
     this.detector = new AnomalyDetector(config.anomalyMaxDevices);

@@ -122,8 +122,13 @@ export class StreamProcessor {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    // Not awaited: each tick and lag refresh handles its own failures; the timers are cleared on stop.
     this.timer = setInterval(() => void this.tick(), this.config.sweepIntervalMs);
     this.lagTimer = setInterval(() => void this.refreshLag(), 15_000);
+    const c = this.config;
+    this.log(
+      `processor: ${c.connection.topic} -> ${c.connection.alertsTopic}, group ${c.groupId}, metrics on :${this.metricsPort}`,
+    );
   }
 
   /** Idempotent; waits for the batch in flight, then closes everything. */
