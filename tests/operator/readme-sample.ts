@@ -2,7 +2,7 @@
 // script, not a test): `npx tsx tests/operator/readme-sample.ts` against the local control plane
 // and the local stack's registry. The operator runs as its own process; two pipelines: one whose
 // topics and workloads are reported ready (playing Strimzi and the kubelet, which do not run
-// here), one whose database Secret lacks the key it names. Prints what kubectl prints.
+// here), one whose database Secret lacks the key it names (as the kubelet reports it). Prints what kubectl prints.
 import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -11,6 +11,7 @@ import {
   applyAsUser,
   conditionOf,
   getPipeline,
+  kubeletReports,
   markKafkaTopicReady,
   operatorEnv,
   operatorNamespace,
@@ -40,6 +41,7 @@ try {
       stringData: { 'database-url': 'postgres://iot:x@timescaledb:5432/iot' },
     },
   });
+  const image = 'ghcr.io/iotpipe/workloads:0.1.0';
   const sink = (key: string) => ({ sink: { databaseSecret: { name: 'timescaledb', key } } });
   await applyAsUser(
     ns.kubeConfig,
@@ -66,6 +68,11 @@ try {
     'plant-a Ready',
     async () => conditionOf(await getPipeline(ns.kubeConfig, ns.name, 'plant-a'), 'Ready')?.status === 'True',
   );
+  // Playing the kubelet for plant-b: its sink cannot start, the Secret has no key uri.
+  await kubeletReports(ns.kubeConfig, ns.name, 'plant-b-sink-5d8f7c9b6-q7x2m', 'plant-b', 'sink', image, {
+    reason: 'CreateContainerConfigError',
+    message: `couldn't find key uri in Secret ${ns.name}/timescaledb`,
+  });
   await waitFor(
     'plant-b diagnosed',
     async () =>

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ApiException,
+  CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -410,4 +411,66 @@ export async function eventsOf(kc: KubeConfig, namespace: string, name: string):
   return list.items
     .filter((e) => e.regarding.kind === 'IoTPipeline' && e.regarding.name === name)
     .sort((a, b) => ((a.eventTime ?? '') < (b.eventTime ?? '') ? -1 : 1));
+}
+
+/**
+ * Playing the ReplicaSet controller and the kubelet: a pod of the pipeline's `stage` whose
+ * container waits for `reason` (the pod is made once, its status rewritten each call; the
+ * service-account controller's part too: the pod's service account must exist).
+ */
+export async function kubeletReports(
+  kc: KubeConfig,
+  namespace: string,
+  pod: string,
+  pipeline: string,
+  stage: string,
+  image: string,
+  waiting: { reason: string; message: string } | undefined,
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  await core
+    .createNamespacedPod({
+      namespace,
+      body: {
+        metadata: {
+          name: pod,
+          labels: {
+            'iotpipe.io/pipeline': pipeline,
+            'app.kubernetes.io/managed-by': 'iotpipe-operator',
+            'app.kubernetes.io/component': stage,
+          },
+        },
+        spec: { containers: [{ name: stage, image }] },
+      },
+    })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  await core.patchNamespacedPodStatus(
+    {
+      name: pod,
+      namespace,
+      body: {
+        status: {
+          phase: waiting ? 'Pending' : 'Running',
+          containerStatuses: [
+            {
+              name: stage,
+              ready: !waiting,
+              restartCount: 0,
+              image,
+              imageID: '',
+              state: waiting ? { waiting } : { running: { startedAt: new Date().toISOString() } },
+            },
+          ],
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }

@@ -5,7 +5,7 @@
  * it lists again and reports what changed meanwhile. Each object is passed through `transform`
  * before it is stored: the cache keeps only what the operator reads (no managedFields, no pod
  * templates), so its memory per object is bounded. `metadataOnly` lists and watches
- * PartialObjectMetadata: Secrets are cached without their data.
+ * PartialObjectMetadata: only the metadata crosses the wire.
  */
 import { collectionPath, type Resource } from './resources.js';
 import {

@@ -20,7 +20,6 @@ export function objectPath(resource: Resource, namespace: string, name: string):
   return `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`;
 }
 
-export const SECRET = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' } as const;
 export const POD = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' } as const;
 export const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases' } as const;
 export const EVENT = { apiVersion: 'events.k8s.io/v1', kind: 'Event', plural: 'events' } as const;

@@ -1,12 +1,12 @@
 /**
  * The acting part of the operator (runs only while this replica leads): informers on
- * IoTPipelines, on every kind of child, and on what pipelines depend on (Secrets, metadata only;
- * Strimzi Kafka clusters; the workloads' pods) feed a priority work queue keyed by
+ * IoTPipelines, on every kind of child, and on what pipelines depend on (Strimzi Kafka clusters;
+ * the workloads' pods, whose waiting reasons name a missing image, Secret or key) feed a priority work queue keyed by
  * namespace/name; workers reconcile from the caches.
  *
- * Priorities: a watch event (a spec change, a child changed or deleted by hand, a Secret or
- * Kafka cluster that appeared) is `high`; what the informers list at start (every pipeline, after
- * a start or a failover), the periodic resync and timed requeues are `low`. A pipeline that is
+ * Priorities: a watch event (a spec change, a child changed or deleted by hand, a pod's new
+ * problem, a Kafka cluster that appeared) is `high`; what the informers list at start (every
+ * pipeline, after a start or a failover), the periodic resync and timed requeues are `low`. A pipeline that is
  * not Ready is looked at again after a delay that doubles each time (from
  * OPERATOR_NOT_READY_REQUEUE_SECONDS to OPERATOR_NOT_READY_REQUEUE_MAX_SECONDS); what it waits
  * for usually arrives as a watch event first. A failed reconcile comes back with backoff.
@@ -18,8 +18,7 @@ import { controllingPipeline, kafkaTopicIndexKey } from '../children/topics.js';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, keyOf, type CachedObject } from '../kube/informer.js';
-import { KAFKA, POD, SECRET } from '../kube/resources.js';
-import { secretNames } from './dependencies.js';
+import { KAFKA, POD } from '../kube/resources.js';
 import { EventRecorder } from './events.js';
 import type { OperatorMetrics } from './metrics.js';
 import {
@@ -27,11 +26,9 @@ import {
   observeKafka,
   observePipeline,
   observePod,
-  observeSecret,
   type ObservedChild,
   type ObservedKafka,
   type ObservedPod,
-  type ObservedSecret,
 } from './observed.js';
 import { backoff, WorkQueue, type Priority } from './queue.js';
 import {
@@ -113,7 +110,6 @@ export class Controller {
           return pipeline ? keyOf(p.metadata.namespace, pipeline) : undefined;
         },
       }),
-      secrets: informer<ObservedSecret>({ resource: SECRET, metadataOnly: true, transform: observeSecret }),
     };
     this.events = new EventRecorder(client, {
       controller: EVENT_CONTROLLER,
@@ -173,7 +169,7 @@ export class Controller {
   }
 
   private wire(): void {
-    const { pipelines, children, kafkas, pods, secrets } = this.caches;
+    const { pipelines, children, kafkas, pods } = this.caches;
     pipelines.on({
       add: (p, initial) =>
         this.enqueue(keyOf(p.metadata.namespace, p.metadata.name), initial ? 'low' : 'high'),
@@ -241,22 +237,6 @@ export class Controller {
       },
       delete: byCluster,
     });
-    const bySecret = (s: ObservedSecret) => {
-      for (const key of this.pipelinesWhere(s.metadata.namespace, (p) =>
-        secretNames(p).includes(s.metadata.name),
-      ))
-        this.enqueue(key, 'high');
-    };
-    secrets.on({
-      add: (s, initial) => {
-        if (!initial) bySecret(s);
-      },
-      update: (_before, s) => bySecret(s),
-      delete: (s) => {
-        this.reconciler.forgetSecret(s.metadata.namespace, s.metadata.name);
-        bySecret(s);
-      },
-    });
     const byPod = (p: ObservedPod) => {
       const pipeline = p.metadata.labels?.[PIPELINE_LABEL];
       if (pipeline) this.enqueue(keyOf(p.metadata.namespace, pipeline), 'high');
@@ -312,7 +292,6 @@ export class Controller {
       ...Object.fromEntries([...this.caches.children].map(([kind, i]) => [kind, i.size])),
       Kafka: this.caches.kafkas.size,
       Pod: this.caches.pods.size,
-      Secret: this.caches.secrets.size,
     };
   }
 

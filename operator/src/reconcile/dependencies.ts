@@ -1,18 +1,28 @@
 /**
- * DependenciesReady: what the pipeline needs and does not make, checked in the order the
- * workloads need it, naming the first that is missing: the MQTT credentials Secret and its keys,
- * the database Secret and its key, the Strimzi Kafka cluster. Pure: the caller looks them up.
+ * DependenciesReady: what the pipeline needs and does not make, naming the first that is missing:
+ * a Secret or a key of one (the MQTT credentials, the database URL), then the Strimzi Kafka
+ * cluster. The operator may not read Secrets (its RBAC has none: issue 18), so a missing Secret
+ * or key is known from the kubelet, which reports it on the pod that cannot start
+ * (CreateContainerConfigError); the operator names the spec field that refers to it. Pure: the
+ * caller looks the cluster and the pods' reports up.
  */
+import { kafkaUserName } from '../children/names.js';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
 import type { ConditionState } from './conditions.js';
 import type { ObservedKafka } from './observed.js';
 
-/** A Secret as far as the check needs it: absent, or the names of its keys. */
-export type SecretLookup = { found: false } | { found: true; keys: ReadonlySet<string> };
+/** A container's waiting state, as its pod reports it. */
+export interface PodProblem {
+  pod: string;
+  container: string;
+  reason: string;
+  message: string;
+}
 
 export interface DependencyLookups {
-  secret(name: string): SecretLookup;
   kafka(name: string): ObservedKafka | undefined;
+  /** The waiting containers of the pipeline's pods, in a stable order. */
+  podProblems(): readonly PodProblem[];
 }
 
 interface SecretNeed {
@@ -39,34 +49,57 @@ function secretNeeds(pipeline: IoTPipeline): SecretNeed[] {
     field: 'spec.sink.databaseSecret',
     keys: [{ key: sink.databaseSecret.key, field: 'spec.sink.databaseSecret.key' }],
   });
+  needs.push({
+    name: kafkaUserName(pipeline),
+    field: "the pipeline's KafkaUser (Strimzi's user operator writes it)",
+    keys: [],
+  });
   return needs;
 }
 
-/** The names of the Secrets a pipeline reads (for the Secret watch to find the pipelines). */
-export function secretNames(pipeline: IoTPipeline): string[] {
-  return [...new Set(secretNeeds(pipeline).map((n) => n.name))];
+/**
+ * What the kubelet says when an env var's Secret or key is missing (pkg/kubelet
+ * makeEnvironmentVariables: the secret manager's NotFound error, or its own message for a key).
+ */
+const SECRET_NOT_FOUND = /\bsecrets? "([^"]+)" not found/;
+const SECRET_KEY_NOT_FOUND = /couldn't find key (\S+) in Secret ([^/\s]+)\/(\S+)/;
+
+/** The missing Secret or key a kubelet's message names, with the spec field that refers to it. Pure. */
+export function secretProblem(
+  pipeline: IoTPipeline,
+  problem: PodProblem,
+): { reason: 'SecretNotFound' | 'SecretKeyNotFound'; message: string } | undefined {
+  if (problem.reason !== 'CreateContainerConfigError') return undefined;
+  const { namespace } = pipeline.metadata;
+  const needs = secretNeeds(pipeline);
+  const seen = `(pod ${problem.pod} container ${problem.container}: ${problem.message})`;
+  const key = SECRET_KEY_NOT_FOUND.exec(problem.message);
+  if (key) {
+    const [, missing = '', , name = ''] = key;
+    const need = needs.find((n) => n.name === name);
+    const field = need?.keys.find((k) => k.key === missing)?.field ?? need?.field;
+    return {
+      reason: 'SecretKeyNotFound',
+      message: `Secret ${name} has no key ${missing}${field ? ` (${field})` : ''} ${seen}`,
+    };
+  }
+  const absent = SECRET_NOT_FOUND.exec(problem.message);
+  if (absent) {
+    const name = absent[1] ?? '';
+    const field = needs.find((n) => n.name === name)?.field;
+    return {
+      reason: 'SecretNotFound',
+      message: `Secret ${name}${field ? ` (${field})` : ''} not found in namespace ${namespace} ${seen}`,
+    };
+  }
+  return undefined;
 }
 
 export function dependenciesCondition(pipeline: IoTPipeline, lookups: DependencyLookups): ConditionState {
   const { namespace } = pipeline.metadata;
-  for (const need of secretNeeds(pipeline)) {
-    const secret = lookups.secret(need.name);
-    if (!secret.found) {
-      return {
-        status: 'False',
-        reason: 'SecretNotFound',
-        message: `Secret ${need.name} (${need.field}) not found in namespace ${namespace}`,
-      };
-    }
-    for (const { key, field } of need.keys) {
-      if (secret.keys.has(key)) continue;
-      const has = [...secret.keys].sort();
-      return {
-        status: 'False',
-        reason: 'SecretKeyNotFound',
-        message: `Secret ${need.name} has no key ${key} (${field}); its keys: ${has.length > 0 ? has.join(', ') : 'none'}`,
-      };
-    }
+  for (const problem of lookups.podProblems()) {
+    const missing = secretProblem(pipeline, problem);
+    if (missing) return { status: 'False', ...missing };
   }
   const cluster = pipeline.spec.kafka.cluster;
   const kafka = lookups.kafka(cluster);
@@ -85,10 +118,9 @@ export function dependenciesCondition(pipeline: IoTPipeline, lookups: Dependency
       message: `Kafka cluster ${cluster} is not Ready${why ? ` (${why})` : ' (Strimzi has not reported it Ready)'}`,
     };
   }
-  const secrets = secretNames(pipeline);
   return {
     status: 'True',
     reason: 'DependenciesFound',
-    message: `Secret${secrets.length > 1 ? 's' : ''} ${secrets.join(', ')} with the keys used; Kafka cluster ${cluster} Ready`,
+    message: `Kafka cluster ${cluster} Ready; no pod reports a missing Secret or key`,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { observeChild, observePipeline, observePod, observeSecret } from './observed.js';
+import { observeChild, observePipeline, observePod } from './observed.js';
 
 describe('what the caches keep of an object', () => {
   it('a Deployment: metadata without managedFields, replicas and rollout status, no pod template', () => {
@@ -97,15 +97,6 @@ describe('what the caches keep of an object', () => {
     expect(kept.problems).toEqual([
       { container: 'sink', reason: 'ErrImagePull', message: 'pull access denied' },
     ]);
-  });
-
-  it('a Secret: metadata only, never data', () => {
-    expect(
-      observeSecret({
-        metadata: { name: 'db', namespace: 'ns', resourceVersion: '4', labels: { a: 'b' } },
-        data: { uri: 'c2VjcmV0' },
-      }),
-    ).toEqual({ metadata: { name: 'db', namespace: 'ns', resourceVersion: '4' } });
   });
 
   it('a pipeline: all but managedFields', () => {

@@ -1,7 +1,7 @@
 /**
  * What the operator keeps of each watched object (the informers' transforms): only the fields a
  * reconcile reads, so the cache's memory per pipeline is bounded (no managedFields, no pod
- * templates, no Secret data). Pure.
+ * templates). Pure.
  */
 import type { CachedObject, RawObject } from '../kube/informer.js';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
@@ -62,11 +62,6 @@ export interface ObservedPod extends CachedObject {
   metadata: ObservedMeta;
   /** Waiting containers with a reason other than the normal start-up ones (at most 4). */
   problems: Array<{ container: string; reason: string; message: string }>;
-}
-
-/** A Secret's metadata (the informer lists PartialObjectMetadata: no data). */
-export interface ObservedSecret extends CachedObject {
-  metadata: ObservedMeta;
 }
 
 type Json = Record<string, unknown>;
@@ -172,17 +167,6 @@ export function observePod(raw: RawObject): ObservedPod {
     return [{ container: str(cs.name) ?? '', reason, message: (str(waiting.message) ?? '').slice(0, 512) }];
   });
   return { metadata: meta(raw), problems: problems.slice(0, 4) };
-}
-
-export function observeSecret(raw: RawObject): ObservedSecret {
-  const m = record(raw.metadata);
-  return {
-    metadata: {
-      name: str(m.name) ?? '',
-      namespace: str(m.namespace) ?? '',
-      resourceVersion: str(m.resourceVersion),
-    },
-  };
 }
 
 /** A pipeline as cached: the object without managedFields. */

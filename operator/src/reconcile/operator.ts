@@ -12,7 +12,7 @@ import {
   type KubeConfigLike,
 } from '../kube/connection.js';
 import { Controller } from './controller.js';
-import { HealthServer } from './health.js';
+import { HealthServer } from '@iotpipe/runtime';
 import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './metrics.js';
 
@@ -42,9 +42,10 @@ export class Operator {
     // The lease has a connection of its own: its renewals never queue behind the reconciles'
     // requests when hundreds of pipelines keep the pool busy.
     this.leaseClient = new KubeClient(connection, observe, 2);
-    this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, () =>
-      this.readiness(),
-    );
+    this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
+      live: () => true,
+      ready: () => this.readiness(),
+    });
     this.elector = new LeaderElector(
       this.leaseClient,
       config.leaderElection,

@@ -28,7 +28,7 @@ import {
   desiredChildren,
   desiredReplicas,
   KAFKA_TOPIC,
-  removedStages,
+  staleChildren,
   STATEFUL_SET,
   supersededWorkloads,
   WORKLOAD_KINDS,
@@ -47,7 +47,7 @@ import {
 import { controllingPipeline, resolveTopics, topicIndexKey, type TopicUse } from '../children/topics.js';
 import { KubeApiError, isNotFound, type KubeClient } from '../kube/client.js';
 import { keyOf, type Informer } from '../kube/informer.js';
-import { objectPath, SECRET, type Resource } from '../kube/resources.js';
+import { objectPath, type Resource } from '../kube/resources.js';
 import { RegistryError, registryUrlFor, SchemaRegistryClient } from '../registry/client.js';
 import {
   mergeConditions,
@@ -57,15 +57,9 @@ import {
   transitions,
   type ConditionState,
 } from './conditions.js';
-import { dependenciesCondition, secretNames, type SecretLookup } from './dependencies.js';
+import { dependenciesCondition, type PodProblem } from './dependencies.js';
 import type { EventRecorder, EventSubject } from './events.js';
-import {
-  observeChild,
-  type ObservedChild,
-  type ObservedKafka,
-  type ObservedPod,
-  type ObservedSecret,
-} from './observed.js';
+import { observeChild, type ObservedChild, type ObservedKafka, type ObservedPod } from './observed.js';
 
 export const PIPELINE_RESOURCE: Resource = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
 
@@ -102,7 +96,6 @@ export interface Caches {
   readonly kafkas: Informer<ObservedKafka>;
   /** Indexed by `<namespace>/<pipeline>`. */
   readonly pods: Informer<ObservedPod>;
-  readonly secrets: Informer<ObservedSecret>;
 }
 
 export interface ReconcilerOptions {
@@ -153,8 +146,6 @@ const SUBJECT_KIND = 'Subject';
 
 export class Reconciler {
   private readonly memory = new Map<string, Memory>();
-  /** Secret keys by namespace/name, valid for the resourceVersion they were read at. */
-  private readonly secretKeys = new Map<string, { resourceVersion: string; keys: ReadonlySet<string> }>();
   private readonly registries = new Map<string, SchemaRegistryClient>();
   /** Topic claims of this process: topic index key -> the pipeline that applies its KafkaTopic. */
   private readonly claims = new Map<string, { uid: string; key: string }>();
@@ -179,11 +170,6 @@ export class Reconciler {
   forget(key: string): void {
     this.memory.delete(key);
     this.releaseClaims(key, new Set());
-  }
-
-  /** Drops the keys read from a Secret that was deleted. */
-  forgetSecret(namespace: string, name: string): void {
-    this.secretKeys.delete(keyOf(namespace, name));
   }
 
   async reconcile(namespace: string, name: string, full = false): Promise<ReconcileResult> {
@@ -216,10 +202,10 @@ export class Reconciler {
       configHash: stableHash(pipeline.spec),
     };
 
-    const secrets = await this.secretLookups(pipeline);
+    const podProblems = this.podProblemsOf(pipeline);
     parts.DependenciesReady = dependenciesCondition(pipeline, {
-      secret: (n) => secrets.get(n) ?? { found: false },
       kafka: (n) => this.caches.kafkas.get(namespace, n),
+      podProblems: () => podProblems,
     });
 
     const uses = this.claimTopics(pipeline);
@@ -276,7 +262,7 @@ export class Reconciler {
       fields.schemaVersion = registration.version;
     }
     parts.TopicReady = this.topicCondition(pipeline, uses, applied);
-    const workloads = this.workloadCondition(pipeline, applied);
+    const workloads = this.workloadCondition(applied, podProblems);
     parts.WorkloadsAvailable = workloads.condition;
     fields.readyReplicas = workloads.readyReplicas;
     parts.Ready = readyCondition(parts);
@@ -300,36 +286,6 @@ export class Reconciler {
       this.memory.set(key, memory);
     }
     return memory;
-  }
-
-  /** The Secrets the pipeline reads: absent, or their keys (read when their version changed). */
-  private async secretLookups(pipeline: IoTPipeline): Promise<Map<string, SecretLookup>> {
-    const { namespace } = pipeline.metadata;
-    const out = new Map<string, SecretLookup>();
-    for (const name of secretNames(pipeline)) {
-      const meta = this.caches.secrets.get(namespace, name);
-      if (!meta) {
-        out.set(name, { found: false });
-        continue;
-      }
-      const key = keyOf(namespace, name);
-      const rv = meta.metadata.resourceVersion ?? '';
-      let known = this.secretKeys.get(key);
-      if (known?.resourceVersion !== rv) {
-        const secret = await this.client.get<{
-          data?: Record<string, string>;
-          stringData?: Record<string, string>;
-        }>(objectPath(SECRET, namespace, name));
-        if (!secret) {
-          out.set(name, { found: false });
-          continue;
-        }
-        known = { resourceVersion: rv, keys: new Set(Object.keys(secret.data ?? {})) };
-        this.secretKeys.set(key, known);
-      }
-      out.set(name, { found: true, keys: known.keys });
-    }
-    return out;
   }
 
   /**
@@ -442,7 +398,8 @@ export class Reconciler {
   }
 
   /**
-   * Deletes what the pipeline no longer has: the Deployment of a removed stage, the adapter's
+   * Deletes what the pipeline no longer has: the Deployment and NetworkPolicy of a removed stage,
+   * the PodDisruptionBudget of a stage down to one replica (staleChildren), the adapter's
    * Deployment from before it was a StatefulSet (once the StatefulSet rolled out), and releases
    * its alerts KafkaTopic when the spec no longer names an alerts topic of its own.
    */
@@ -456,15 +413,15 @@ export class Reconciler {
       const cached = this.cacheOf(kind)?.get(namespace, name);
       return cached && controllingPipeline(cached)?.uid === uid ? cached : undefined;
     };
-    for (const stage of removedStages(pipeline)) {
-      if (!owned(DEPLOYMENT.kind, childName(pipeline, stage))) continue;
+    for (const stale of staleChildren(pipeline)) {
+      if (!owned(stale.kind.kind, stale.name)) continue;
       this.guard();
-      await this.client.delete(objectPath(DEPLOYMENT, namespace, childName(pipeline, stage)));
+      await this.client.delete(objectPath(stale.kind, namespace, stale.name));
       this.events.record(
         subjectOf(pipeline),
         'Normal',
         'Deleted',
-        `deleted Deployment ${childName(pipeline, stage)}: the spec has no ${stage} any more`,
+        `deleted ${stale.kind.kind} ${stale.name}: the spec no longer needs it`,
         'Delete',
       );
     }
@@ -578,17 +535,21 @@ export class Reconciler {
    * pod problem (an image that cannot be pulled, a container that keeps crashing) or the
    * workloads still rolling out.
    */
-  private workloadCondition(
-    pipeline: IoTPipeline,
-    applied: readonly Applied[],
-  ): { condition: ConditionState; readyReplicas: number } {
-    const kinds = new Set<string>(WORKLOAD_KINDS.map((k) => k.kind));
-    const workloads = applied.filter((a) => kinds.has(a.child.kind));
+  /** The waiting containers of the pipeline's pods (from the pod cache), by pod name. */
+  private podProblemsOf(pipeline: IoTPipeline): PodProblem[] {
     const { namespace, name } = pipeline.metadata;
-    const problems = this.caches.pods
+    return this.caches.pods
       .byIndex(keyOf(namespace, name))
       .flatMap((pod) => pod.problems.map((p) => ({ pod: pod.metadata.name, ...p })))
       .sort((a, b) => (a.pod < b.pod ? -1 : 1));
+  }
+
+  private workloadCondition(
+    applied: readonly Applied[],
+    problems: readonly PodProblem[],
+  ): { condition: ConditionState; readyReplicas: number } {
+    const kinds = new Set<string>(WORKLOAD_KINDS.map((k) => k.kind));
+    const workloads = applied.filter((a) => kinds.has(a.child.kind));
     return workloadCondition(
       workloads.map((w) => ({ kind: w.child.kind, name: w.child.metadata.name, observed: w.observed })),
       problems,
@@ -891,7 +852,7 @@ const POD_PROBLEM_REASONS: Record<string, string> = {
  */
 export function workloadCondition(
   workloads: Array<{ kind: string; name: string; observed: ObservedChild | undefined }>,
-  problems: Array<{ pod: string; container: string; reason: string; message: string }> = [],
+  problems: readonly PodProblem[] = [],
 ): { condition: ConditionState; readyReplicas: number } {
   let readyReplicas = 0;
   const pending: string[] = [];
