@@ -12,7 +12,9 @@
 // 3. failover: the leader is killed (SIGKILL) and a Deployment deleted at the same moment: time
 //    until the standby holds the lease, and until the Deployment is back;
 // 4. RSS of the leader process (VmRSS; VmHWM the peak) before, after the burst, and of the new
-//    leader after its first pass over every pipeline.
+//    leader after its first pass over every pipeline;
+// 5. hand-off: a successor started, the leader stopped with SIGTERM: time until the successor
+//    holds the lease (the leader releases it).
 // Prints one block per count; asserts nothing (speed lives here, not in tests).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -388,6 +390,24 @@ async function run(count: number): Promise<void> {
     print(
       `RSS: idle ${mib(idle)}; after the burst ${mib(afterBurst)}; after the changes ${mib(loaded)}; new leader ${mib(newLeader)}`,
     );
+
+    // 4. A rolling update's hand-off: a new standby, then SIGTERM to the leader, which releases
+    // the lease on its way out.
+    const successor = startOperator(ns, 'bench-successor', log);
+    operators.push(successor);
+    await until(
+      'the successor started',
+      () => log.some((l) => l.startsWith('[bench-successor]') && l.includes('started; metrics on')),
+      60_000,
+    );
+    const ts = performance.now();
+    standby.kill('SIGTERM');
+    await until(
+      'the successor leads',
+      async () => (await leaseHolder(client, ns.name)) === 'bench-successor',
+      120_000,
+    );
+    print(`hand-off (SIGTERM): the successor leads after ${ms(performance.now() - ts)}`);
   } catch (err) {
     console.error(log.slice(-40).join('\n'));
     throw err;
