@@ -1,8 +1,14 @@
 import { ConfigError, EnvReader, loadConnectionConfig, type ConnectionConfig } from '../config/common.js';
 import { isKafkaClientKind, KAFKA_CLIENTS, type KafkaClientKind } from '../kafka/record-producer.js';
 import { DEDUP_WINDOW_MS } from '../schema/identity.js';
+import { DEFAULT_RUUVI_TOPIC_PREFIX, ruuviTopicPrefixProblem } from '../sources/index.js';
 
-export const DEFAULT_SUBSCRIPTIONS = ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#'] as const;
+/** The subscriptions when ADAPTER_SUBSCRIPTIONS is unset: Ruuvi Gateway topics under the prefix. */
+export function defaultSubscriptions(ruuviTopicPrefix: string): string[] {
+  return [`${ruuviTopicPrefix}/+/+`, 'ruuvitag/data', 'iotpipe/sim/#'];
+}
+
+export const DEFAULT_SUBSCRIPTIONS: readonly string[] = defaultSubscriptions(DEFAULT_RUUVI_TOPIC_PREFIX);
 
 export interface AdapterConfig {
   readonly connection: ConnectionConfig;
@@ -12,6 +18,11 @@ export interface AdapterConfig {
   readonly subscriptions: readonly string[];
   /** Prepended to every filter and stripped before routing (isolates tests and tenants). */
   readonly topicPrefix: string;
+  /**
+   * First level(s) of the Ruuvi Gateway topics `<prefix>/<gateway MAC>/<tag MAC>`: the gateways'
+   * MQTT prefix (our firmware's IOTPIPE_MQTT_TOPIC_PREFIX), after topicPrefix.
+   */
+  readonly ruuviTopicPrefix: string;
   /**
    * `$share/<group>/<filter>` so several adapter processes split the load; '' (the default)
    * subscribes plainly. Mosquitto 2.0 does not restore shared subscriptions after its own
@@ -44,7 +55,24 @@ export interface AdapterConfig {
 export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): AdapterConfig {
   const r = new EnvReader(env);
   const connection = loadConnectionConfig(env);
-  const subscriptions = r.list('subscriptions', 'ADAPTER_SUBSCRIPTIONS', DEFAULT_SUBSCRIPTIONS);
+  const ruuviTopicPrefix = r.string(
+    'ruuviTopicPrefix',
+    'ADAPTER_RUUVI_TOPIC_PREFIX',
+    DEFAULT_RUUVI_TOPIC_PREFIX,
+  );
+  const prefixProblem = ruuviTopicPrefixProblem(ruuviTopicPrefix);
+  if (prefixProblem !== null) {
+    throw new ConfigError(
+      'ruuviTopicPrefix',
+      'ADAPTER_RUUVI_TOPIC_PREFIX',
+      `'${ruuviTopicPrefix}' ${prefixProblem}`,
+    );
+  }
+  const subscriptions = r.list(
+    'subscriptions',
+    'ADAPTER_SUBSCRIPTIONS',
+    defaultSubscriptions(ruuviTopicPrefix),
+  );
   for (const f of subscriptions) {
     if (!validFilter(f))
       throw new ConfigError('subscriptions', 'ADAPTER_SUBSCRIPTIONS', `'${f}' is not an MQTT topic filter`);
@@ -106,6 +134,7 @@ export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): Adapter
     mqttClientId,
     subscriptions,
     topicPrefix,
+    ruuviTopicPrefix,
     sharedGroup: group,
     maxInFlight,
     maxPayloadBytes: r.int('maxPayloadBytes', 'ADAPTER_MAX_PAYLOAD_BYTES', 256 * 1024, 64, 900 * 1024),
