@@ -8,7 +8,8 @@
  *   status<TAB><topic><TAB><payload>
  * Each vector is heard from its own tag address, <tag prefix>:00:<index>, written into the
  * payload's MAC field too (unless the vector's MAC is "not available"), so runs with different
- * prefixes give different readings.
+ * prefixes give different readings; at RSSI -40 - index, except the first, whose RSSI the radio
+ * did not measure (RUUVI_RSSI_NOT_AVAILABLE).
  *
  * Usage: encode_messages <ruuvi.json> <topic prefix> <gateway MAC> <tag prefix AA:BB:CC> <ts|->
  *   ts: the Unix seconds the clock says when the packets are heard (the message then carries
@@ -157,7 +158,9 @@ int main (int argc, char ** argv)
         ruuvi_mac_from_ble_addr (mac, addr_le); /* the same reversal, back to how NimBLE stores it */
         ruuvi_packet_t packet;
         const ruuvi_scan_verdict_t verdict
-            = ruuvi_scan_advertisement (&scan, addr_le, adv, adv_len, (int8_t) (-40 - (int) i), ts, 1000U * i, &packet);
+            = ruuvi_scan_advertisement (&scan, addr_le, adv, adv_len,
+                                        (int8_t) (0U == i ? RUUVI_RSSI_NOT_AVAILABLE : -40 - (int) i), ts, 1000U * i,
+                                        &packet);
         if (RUUVI_SCAN_RELAY != verdict)
         {
             fprintf (stderr, "vector %zu not relayed (verdict %d)\n", i, (int) verdict);

@@ -14,6 +14,8 @@ extern "C" {
 
 /** Longest advertisement relayed; an E1 extended advertisement is 44 bytes. */
 #define RUUVI_PACKET_MAX_ADV_LEN (80U)
+/** The RSSI a BLE controller reports when it could not measure one (HCI; NimBLE passes it on). */
+#define RUUVI_RSSI_NOT_AVAILABLE (127)
 /** Marker for "clock not synced": the message carries "cnt" instead of "ts"/"gwts". */
 #define RUUVI_TIMESTAMP_NONE (-1LL)
 /** Longest topic prefix: the topic "<prefix>/<gw MAC>/<tag MAC>" then fits RUUVI_TOPIC_MAX. */
