@@ -53,6 +53,12 @@ static void handle_advertisement (const uint8_t addr_le[RUUVI_MAC_LEN], const ui
 
 void gw_ble_counters (ruuvi_scan_stats_t * p_stats, uint32_t * p_tags)
 {
+    memset (p_stats, 0, sizeof (*p_stats));
+    *p_tags = 0;
+    if (NULL == s_scan_lock)
+    {
+        return; /* asked before gw_ble_start() ran */
+    }
     xSemaphoreTake (s_scan_lock, portMAX_DELAY);
     *p_stats = s_scan.stats;
     *p_tags = (uint32_t) ruuvi_scan_tags (&s_scan, gw_now_ms ());

@@ -49,6 +49,10 @@ static char s_client_id[GW_CLIENT_ID_MAX];
 
 bool gw_net_can_publish (void)
 {
+    if (NULL == s_link_lock)
+    {
+        return false; /* the relay task may ask before gw_net_start() ran */
+    }
     xSemaphoreTake (s_link_lock, portMAX_DELAY);
     const bool up = ruuvi_link_can_publish (&s_link);
     xSemaphoreGive (s_link_lock);
@@ -62,6 +66,12 @@ bool gw_net_time_synced (void)
 
 void gw_net_reconnects (uint32_t * p_wifi, uint32_t * p_mqtt)
 {
+    *p_wifi = 0;
+    *p_mqtt = 0;
+    if (NULL == s_link_lock)
+    {
+        return;
+    }
     xSemaphoreTake (s_link_lock, portMAX_DELAY);
     *p_wifi = s_link.wifi_reconnects;
     *p_mqtt = s_link.mqtt_reconnects;

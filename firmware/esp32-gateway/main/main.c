@@ -72,6 +72,8 @@ void app_main (void)
     ESP_LOGI (TAG, "gateway %s (%s), tag limit %d, allow-list %u MACs (0: every RuuviTag), offline buffer %d packets",
               gw, IDF_VER, CONFIG_MAX_RUUVITAGS, (unsigned) s_allow.count, CONFIG_IOTPIPE_OFFLINE_BUFFER_PACKETS);
 
+    /* The relay's queues first: the scanner submits to them, the MQTT client acknowledges into
+     * them. Until the others have started, the relay finds no link and no counters. */
     gw_relay_start (gw_mac);
     gw_net_start (gw_mac);
     gw_ble_start (&s_allow);
