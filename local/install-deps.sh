@@ -13,6 +13,10 @@ packages=(
   supervisor
   maven openjdk-17-jdk-headless
   cmake make gcc g++ openssl iproute2 procps
+  # images (`make images`, images/README.md): podman/buildah build, mmdebstrap makes the Debian base
+  podman buildah skopeo mmdebstrap uidmap fuse-overlayfs
+  # the local Kubernetes node (`make node-up`, local/cluster/README.md): runtime, CNI, kube-proxy's tools
+  containerd runc containernetworking-plugins iptables conntrack socat
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -64,6 +64,15 @@ export class EnvReader {
     throw new ConfigError(field, envVar, `'${raw}' is not a boolean (true/false)`);
   }
 
+  oneOf<T extends string>(field: string, envVar: string, choices: readonly T[], fallback: T): T {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    if (!(choices as readonly string[]).includes(raw)) {
+      throw new ConfigError(field, envVar, `'${raw}' is not one of ${choices.join(', ')}`);
+    }
+    return raw as T;
+  }
+
   list(field: string, envVar: string, fallback: readonly string[]): string[] {
     const raw = this.env[envVar];
     if (raw === undefined || raw === '') return [...fallback];

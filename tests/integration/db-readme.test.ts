@@ -9,10 +9,13 @@ import { copyLine } from '../../workloads/src/sink/rows.js';
 import { ReadingStore } from '../../workloads/src/sink/store.js';
 import { stackConfig } from '../support/stack.js';
 import { createTestDatabase, makeReadings, type TestDatabase } from './db-support.js';
+import { onlyRow } from '../support/rows.js';
 
 const exec = promisify(execFile);
 const cli = join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
 const README_DEVICE = 'c6:8d:c6:26:39:a6_temperature';
+/** `iotpipe query --json` output: an array of rows. */
+const jsonRows = <Row = Record<string, unknown>>(text: string) => JSON.parse(text) as Row[];
 
 interface Statement {
   title: string;
@@ -69,7 +72,7 @@ describe("the original README's SQL and `iotpipe query`", () => {
   const now = Date.now();
   beforeAll(async () => {
     db = await createTestDatabase('it_db_readme');
-    await new Migrator(db.url).migrate();
+    await new Migrator({ databaseUrl: db.url }).migrate();
     const store = new ReadingStore(db.url);
     store.start();
     try {
@@ -103,7 +106,11 @@ describe("the original README's SQL and `iotpipe query`", () => {
   }
 
   it('on native PostgreSQL the TimescaleDB catalog queries fail for lack of the extension, as expected', async () => {
-    const [{ n }] = await db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`;
+    const { n } = onlyRow(
+      await db.sql<
+        { n: number }[]
+      >`select count(*)::int as n from pg_extension where extname = 'timescaledb'`,
+    );
     expect(n).toBe(0);
     await expect(db.sql.unsafe(statements.find((s) => s.timescaleOnly)!.sql)).rejects.toThrow(
       /timescaledb_information/,
@@ -127,19 +134,23 @@ describe("the original README's SQL and `iotpipe query`", () => {
       anomaly_count: 1,
     });
 
-    const gaps = JSON.parse(
+    const gaps = jsonRows<{ gap_minutes: string }>(
       await iotpipe(['query', 'gaps', '--json', '--minutes', '30', '--device', README_DEVICE]),
     );
     expect(gaps).toHaveLength(1);
-    expect(Number(gaps[0].gap_minutes)).toBe(50);
+    expect(Number(gaps[0]!.gap_minutes)).toBe(50);
 
-    const history = JSON.parse(await iotpipe(['query', 'device', README_DEVICE, '--json']));
+    const history = jsonRows(await iotpipe(['query', 'device', README_DEVICE, '--json']));
     expect(history).toHaveLength(32);
-    const hourly = JSON.parse(await iotpipe(['query', 'hourly', '--json', '--device', README_DEVICE]));
-    expect(hourly.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
-    const daily = JSON.parse(await iotpipe(['query', 'daily', '--json', '--device', README_DEVICE]));
-    expect(daily.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
-    const anomalies = JSON.parse(await iotpipe(['query', 'anomalies', '--json', '--limit', '1000']));
+    const hourly = jsonRows<{ reading_count: number }>(
+      await iotpipe(['query', 'hourly', '--json', '--device', README_DEVICE]),
+    );
+    expect(hourly.reduce((a, r) => a + r.reading_count, 0)).toBe(32);
+    const daily = jsonRows<{ reading_count: number }>(
+      await iotpipe(['query', 'daily', '--json', '--device', README_DEVICE]),
+    );
+    expect(daily.reduce((a, r) => a + r.reading_count, 0)).toBe(32);
+    const anomalies = jsonRows(await iotpipe(['query', 'anomalies', '--json', '--limit', '1000']));
     expect(anomalies.length).toBeGreaterThan(1);
     const recent = await iotpipe(['query', 'recent', '--limit', '5', '--type', 'temperature_sensor']);
     expect(recent.split('\n')[0]).toMatch(

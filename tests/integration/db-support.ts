@@ -117,12 +117,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until check() is truthy or the deadline passes (then throws with the last value). */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T>,
+  check: () => Promise<T | null | undefined | false>,
   timeoutMs: number,
   everyMs = 500,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
+  let last: T | null | undefined | false;
   for (;;) {
     last = await check();
     if (last) return last;

@@ -7,6 +7,7 @@ import { MIGRATIONS_DIR, Migrator } from '../../workloads/src/db/migrator.js';
 import { copyLine } from '../../workloads/src/sink/rows.js';
 import { ReadingStore } from '../../workloads/src/sink/store.js';
 import { createTestDatabase, makeReadings, type TestDatabase } from './db-support.js';
+import { onlyRow } from '../support/rows.js';
 
 const DAY = 86_400_000;
 
@@ -20,7 +21,7 @@ describe('migrations', () => {
   });
 
   it('three processes migrating at once apply each migration exactly once; a rerun applies nothing', async () => {
-    const results = await Promise.all([1, 2, 3].map(() => new Migrator(db.url).migrate()));
+    const results = await Promise.all([1, 2, 3].map(() => new Migrator({ databaseUrl: db.url }).migrate()));
     const versions = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).length > 0;
     expect(versions).toBe(true);
     expect(results.map((r) => r.flavor)).toEqual(['native', 'native', 'native']);
@@ -28,7 +29,7 @@ describe('migrations', () => {
     expect(appliedCounts).toEqual([0, 0, results[0]!.current]);
     const rows = await db.sql<{ version: number }[]>`select version from schema_migrations order by version`;
     expect(rows.map((r) => r.version)).toEqual(Array.from({ length: results[0]!.current }, (_, i) => i + 1));
-    expect((await new Migrator(db.url).migrate()).applied).toEqual([]);
+    expect((await new Migrator({ databaseUrl: db.url }).migrate()).applied).toEqual([]);
   });
 
   it('creates the README tables and views, and daily partitions from yesterday to 3 days ahead', async () => {
@@ -58,7 +59,9 @@ describe('migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iotpipe-migrations-'));
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
     appendFileSync(join(dir, '0002_views.sql'), '\n-- edited\n');
-    await expect(new Migrator(db.url, dir).migrate()).rejects.toThrow(/0002_views.sql was changed/);
+    await expect(new Migrator({ databaseUrl: db.url, dir }).migrate()).rejects.toThrow(
+      /0002_views.sql was changed/,
+    );
   });
 });
 
@@ -67,7 +70,7 @@ describe('storing readings', () => {
   const store = () => new ReadingStore(db.url);
   beforeAll(async () => {
     db = await createTestDatabase('it_db_store');
-    await new Migrator(db.url).migrate();
+    await new Migrator({ databaseUrl: db.url }).migrate();
   });
   afterAll(async () => {
     await db?.drop();
@@ -115,8 +118,11 @@ describe('storing readings', () => {
       expect(await s.write([copyLine(0, thirdGateway)])).toBe(0);
       const wrapped = { ...r, timestamp: new Date(r.timestamp.getTime() - DAY) };
       expect(await s.write([copyLine(0, wrapped)])).toBe(1);
-      const [{ n }] =
-        await db.sql`select count(*)::int as n from sensor_readings where reading_id = ${r.reading_id}`;
+      const { n } = onlyRow(
+        await db.sql<
+          { n: number }[]
+        >`select count(*)::int as n from sensor_readings where reading_id = ${r.reading_id}`,
+      );
       expect(n).toBe(2);
     } finally {
       await s.stop();
@@ -139,8 +145,11 @@ describe('storing readings', () => {
       expect(classifyPgError(err)).toBe('record');
       const err2 = await s.write([copyLine(0, { ...good!, value: Number.NaN })]).catch((e: unknown) => e);
       expect(classifyPgError(err2)).toBe('record');
-      const [{ n }] =
-        await db.sql`select count(*)::int as n from sensor_readings where reading_id like 'chk-%'`;
+      const { n } = onlyRow(
+        await db.sql<
+          { n: number }[]
+        >`select count(*)::int as n from sensor_readings where reading_id like 'chk-%'`,
+      );
       expect(n).toBe(0);
     } finally {
       await s.stop();
@@ -152,7 +161,7 @@ describe('maintenance: partitions, archive, retention', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase('it_db_maint');
-    await new Migrator(db.url).migrate();
+    await new Migrator({ databaseUrl: db.url }).migrate();
   });
   afterAll(async () => {
     await db?.drop();
@@ -179,13 +188,17 @@ describe('maintenance: partitions, archive, retention', () => {
       }
       expect(await s.write(lines)).toBe(100);
       // Every row without a daily partition sits in DEFAULT: 10, 40, 100 days ago and 20 days ahead.
-      const [{ n: inDefault }] = await db.sql`select count(*)::int as n from sensor_readings_default`;
+      const { n: inDefault } = onlyRow(
+        await db.sql<{ n: number }[]>`select count(*)::int as n from sensor_readings_default`,
+      );
       expect(inDefault).toBe(80);
 
       const result = await s.maintain(3, 30, 90);
       expect(result).toMatchObject({ rows_moved_from_default: 80, partitions_archived: expect.any(Number) });
 
-      const [{ n: leftInDefault }] = await db.sql`select count(*)::int as n from sensor_readings_default`;
+      const { n: leftInDefault } = onlyRow(
+        await db.sql<{ n: number }[]>`select count(*)::int as n from sensor_readings_default`,
+      );
       expect(leftInDefault).toBe(0);
       const main = await db.sql<{ device_id: string; n: number }[]>`
         select device_id, count(*)::int as n from sensor_readings group by device_id order by device_id`;
@@ -198,8 +211,10 @@ describe('maintenance: partitions, archive, retention', () => {
         select device_id, count(*)::int as n from sensor_readings_archive group by device_id order by device_id`;
       expect(archived).toEqual([{ device_id: 'fortyDays_temperature', n: 20 }]);
       // The 10-day-old rows now live in their own daily partition, not in DEFAULT.
-      const [{ part }] = await db.sql`
-        select tableoid::regclass::text as part from sensor_readings where device_id = 'tenDays_temperature' limit 1`;
+      const { part } = onlyRow(
+        await db.sql<{ part: string }[]>`
+        select tableoid::regclass::text as part from sensor_readings where device_id = 'tenDays_temperature' limit 1`,
+      );
       expect(part).toMatch(/^sensor_readings_p\d{8}$/);
       // No partition older than 30 days is left.
       const old = await db.sql`
@@ -247,9 +262,11 @@ describe('maintenance: partitions, archive, retention', () => {
               or h.min_value is distinct from raw.mn or h.max_value is distinct from raw.mx
               or h.anomaly_count is distinct from raw.an or h.latest_battery_level is distinct from raw.lb)`;
       expect(diff).toEqual([]);
-      const [{ daily, total }] = await db.sql`
+      const { daily, total } = onlyRow(
+        await db.sql<{ daily: number; total: number }[]>`
         select (select sum(reading_count)::int from sensor_readings_daily where device_id like 'agg-%') as daily,
-               (select count(*)::int from sensor_readings where device_id like 'agg-%') as total`;
+               (select count(*)::int from sensor_readings where device_id like 'agg-%') as total`,
+      );
       expect(daily).toBe(300);
       expect(total).toBe(300);
     } finally {

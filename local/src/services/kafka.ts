@@ -192,8 +192,8 @@ export class KafkaBrokerService implements Service {
       `${artifactPaths(this.c).kafkaLibs}/*`,
       'kafka.tools.StorageTool',
       'format',
-      '-t',
-      clusterId,
+      // One argument, so an id that starts with '-' (1 in 64 of them) is not read as an option.
+      `--cluster-id=${clusterId}`,
       '-c',
       join(this.dir, 'server.properties'),
     ]);

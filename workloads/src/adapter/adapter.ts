@@ -278,6 +278,7 @@ export class MqttKafkaAdapter {
     );
     this.inFlight.add(work);
     this.metrics.inFlight.set(this.inFlight.size);
+    // Not awaited: the set of in-flight work is the bookkeeping; the work's own handlers deal with its failure.
     void work.finally(() => {
       this.inFlight.delete(work);
       this.metrics.inFlight.set(this.inFlight.size);

@@ -131,7 +131,7 @@ export class BenchPipeline {
     }
     base.pathname = `/${name}`;
     this.databaseUrl = base.toString();
-    await new Migrator(this.databaseUrl).migrate();
+    await new Migrator({ databaseUrl: this.databaseUrl }).migrate();
     this.sql = postgres(this.databaseUrl, { max: 2, onnotice: () => {} });
 
     this.admin = createKafka(this.config.connection.kafkaBrokers, `${this.id}-admin`, {

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadConnectionConfig } from '../config/common.js';
 import { Migrator } from '../db/index.js';
 import { ReadingStore } from '../sink/store.js';
 import { loadSinkConfig } from '../sink/config.js';
@@ -13,13 +12,17 @@ export const dbCommand: CommandModule = {
       .positional('action', { choices: ['migrate', 'maintain'] as const, demandOption: true })
       .example('$0 db migrate', ''),
   handler: async (args) => {
+    const c = loadSinkConfig();
     if (args.action === 'migrate') {
-      const m = new Migrator(loadConnectionConfig().databaseUrl, undefined, (line) => console.error(line));
+      const m = new Migrator({
+        databaseUrl: c.connection.databaseUrl,
+        flavor: c.schemaFlavor,
+        log: (line) => console.error(line),
+      });
       const r = await m.migrate();
       console.log(`schema at version ${r.current} (${r.flavor}); applied now: ${r.applied.length}`);
       return;
     }
-    const c = loadSinkConfig();
     const store = new ReadingStore(c.connection.databaseUrl);
     store.start();
     try {

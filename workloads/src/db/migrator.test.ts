@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, MigrationError, planMigrations } from './migrator.js';
+import { MIGRATIONS_DIR, MigrationError, chooseFlavor, planMigrations } from './migrator.js';
 import { classifyPgError } from './errors.js';
 
 describe('planMigrations', () => {
@@ -53,6 +53,39 @@ describe('planMigrations', () => {
         expect(sql, name).toMatch(new RegExp(`\\b${name}\\b`));
       }
     }
+  });
+});
+
+describe('chooseFlavor', () => {
+  const none = { installed: false, preloaded: false };
+  const filesOnly = { installed: true, preloaded: false };
+  const ready = { installed: true, preloaded: true };
+
+  it('auto takes TimescaleDB only where CREATE EXTENSION can succeed', () => {
+    expect(chooseFlavor('auto', none)).toBe('native');
+    expect(chooseFlavor('auto', ready)).toBe('timescale');
+  });
+
+  it('an explicit choice is taken as it is', () => {
+    expect(chooseFlavor('native', ready)).toBe('native');
+    expect(chooseFlavor('native', filesOnly)).toBe('native');
+    expect(chooseFlavor('timescale', ready)).toBe('timescale');
+  });
+
+  it('a migrated database keeps its flavour; an explicit choice against it is refused', () => {
+    expect(chooseFlavor('auto', ready, 'native')).toBe('native');
+    expect(chooseFlavor('auto', none, 'native')).toBe('native');
+    expect(chooseFlavor('timescale', ready, 'timescale')).toBe('timescale');
+    expect(() => chooseFlavor('timescale', ready, 'native')).toThrow(
+      /migrated with the native flavour; POSTGRES_FLAVOR=timescale cannot change it/,
+    );
+    expect(() => chooseFlavor('native', ready, 'timescale')).toThrow(MigrationError);
+  });
+
+  it('a TimescaleDB database on a server that stopped preloading the library names the fix', () => {
+    expect(() => chooseFlavor('auto', filesOnly, 'timescale')).toThrow(
+      /^TimescaleDB is installed but the server does not preload it: add shared_preload_libraries = 'timescaledb'/,
+    );
   });
 });
 

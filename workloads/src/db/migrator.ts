@@ -4,8 +4,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 
-/** Which schema branch a database gets: TimescaleDB where the extension exists, else native. */
+/** The two schema branches: a TimescaleDB hypertable, or plain PostgreSQL partitions. */
 export type DbFlavor = 'timescale' | 'native';
+
+/**
+ * What the operator asks for (POSTGRES_FLAVOR): `timescale` or `native` outright, or `auto`:
+ * TimescaleDB where the server can run it, native where the extension is not installed.
+ */
+export const FLAVOR_CHOICES = ['auto', 'timescale', 'native'] as const;
+export type FlavorChoice = (typeof FLAVOR_CHOICES)[number];
+
+/** What the server offers, read before anything is created. */
+export interface TimescaleSupport {
+  /** The extension's files are on the server (pg_available_extensions). */
+  readonly installed: boolean;
+  /** The server preloads the library (shared_preload_libraries), which CREATE EXTENSION needs. */
+  readonly preloaded: boolean;
+}
 
 export interface Migration {
   readonly version: number;
@@ -72,6 +87,31 @@ export function planMigrations(files: readonly string[], flavor: DbFlavor): Migr
   });
 }
 
+const NOT_PRELOADED =
+  "TimescaleDB is installed but the server does not preload it: add shared_preload_libraries = 'timescaledb' to postgresql.conf and restart PostgreSQL (or set POSTGRES_FLAVOR=native for plain PostgreSQL)";
+
+/**
+ * The flavour a database gets. Pure. `existing` is the flavour an already migrated database was
+ * created with: it is kept whatever the server offers now, and an explicit choice that
+ * contradicts it is an error (the schemas differ; nothing converts one into the other).
+ */
+export function chooseFlavor(choice: FlavorChoice, server: TimescaleSupport, existing?: DbFlavor): DbFlavor {
+  if (existing !== undefined) {
+    if (choice !== 'auto' && choice !== existing) {
+      throw new MigrationError(
+        `the database was migrated with the ${existing} flavour; POSTGRES_FLAVOR=${choice} cannot change it (use a new database or POSTGRES_FLAVOR=auto)`,
+      );
+    }
+    if (existing === 'timescale' && !server.preloaded) throw new MigrationError(NOT_PRELOADED);
+    return existing;
+  }
+  if (choice === 'native') return 'native';
+  if (choice === 'timescale') return 'timescale';
+  // auto: TimescaleDB only where CREATE EXTENSION can succeed. A server with the files but
+  // without the preload would kill the session that tries it.
+  return server.installed && server.preloaded ? 'timescale' : 'native';
+}
+
 export function checksum(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -85,6 +125,15 @@ export interface MigrateResult {
 /** Session advisory lock key: the same for every process migrating any iotpipe database. */
 const MIGRATION_LOCK_KEY = 0x10_7c_1e_01;
 
+export interface MigratorOptions {
+  readonly databaseUrl: string;
+  /** POSTGRES_FLAVOR; `auto` by default. */
+  readonly flavor?: FlavorChoice;
+  /** Where the NNNN_name[.flavour].sql files are; the shipped ones by default. */
+  readonly dir?: string;
+  readonly log?: (line: string) => void;
+}
+
 /**
  * Applies pending migrations. Each migration runs in its own transaction together with its row
  * in schema_migrations; a session-level pg_advisory_lock makes concurrent migrators (two sinks
@@ -93,11 +142,17 @@ const MIGRATION_LOCK_KEY = 0x10_7c_1e_01;
  * is an error, not a silent divergence.
  */
 export class Migrator {
-  constructor(
-    private readonly databaseUrl: string,
-    private readonly dir: string = MIGRATIONS_DIR,
-    private readonly log: (line: string) => void = () => {},
-  ) {}
+  private readonly databaseUrl: string;
+  private readonly choice: FlavorChoice;
+  private readonly dir: string;
+  private readonly log: (line: string) => void;
+
+  constructor(options: MigratorOptions) {
+    this.databaseUrl = options.databaseUrl;
+    this.choice = options.flavor ?? 'auto';
+    this.dir = options.dir ?? MIGRATIONS_DIR;
+    this.log = options.log ?? (() => {});
+  }
 
   async migrate(): Promise<MigrateResult> {
     const sql = postgres(this.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
@@ -113,8 +168,7 @@ export class Migrator {
         )`;
       const applied = await sql<{ version: number; name: string; flavor: DbFlavor; checksum: string }[]>`
         select version, name, flavor, checksum from schema_migrations order by version`;
-      // A database keeps the flavour it was created with, whatever becomes installable later.
-      const flavor: DbFlavor = applied[0]?.flavor ?? (await this.detectFlavor(sql));
+      const flavor = chooseFlavor(this.choice, await timescaleSupport(sql), applied[0]?.flavor);
       const plan = planMigrations(readdirSync(this.dir), flavor);
       for (const row of applied) {
         const m = plan.find((p) => p.version === row.version);
@@ -149,9 +203,18 @@ export class Migrator {
   private read(m: Migration): string {
     return readFileSync(join(this.dir, m.file), 'utf8');
   }
+}
 
-  private async detectFlavor(sql: postgres.Sql): Promise<DbFlavor> {
-    const rows = await sql`select 1 from pg_available_extensions where name = 'timescaledb'`;
-    return rows.length > 0 ? 'timescale' : 'native';
-  }
+/**
+ * Reads what the server offers without touching the extension. The preload shows as the
+ * loader's own settings: `timescaledb.max_background_workers` is an integer setting once the
+ * library is loaded (a setting merely named in postgresql.conf without the library is a string
+ * placeholder), and pg_settings is readable by any role, unlike shared_preload_libraries.
+ */
+export async function timescaleSupport(sql: postgres.Sql): Promise<TimescaleSupport> {
+  const [row] = await sql<{ installed: boolean; preloaded: boolean }[]>`
+    select exists (select 1 from pg_available_extensions where name = 'timescaledb') as installed,
+           exists (select 1 from pg_settings
+                    where name = 'timescaledb.max_background_workers' and vartype = 'integer') as preloaded`;
+  return { installed: row?.installed ?? false, preloaded: row?.preloaded ?? false };
 }

@@ -90,7 +90,7 @@ export function loadSimulatorConfig(
     const n = Number(f);
     if (n !== 5 && n !== 3)
       throw new ConfigError('ruuviFormats', 'SIM_RUUVI_FORMATS', `'${f}' is not 5 or 3`);
-    return n as RuuviSimFormat;
+    return n;
   });
   const intervalSec = r.number('intervalSec', 'IOT_DATA_INTERVAL_SEC', 1.0, 0.001, 86_400);
   const ruuviTags = r.int('ruuviTags', 'SIM_RUUVI_TAGS', 2, 0, 100_000);

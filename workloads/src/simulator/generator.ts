@@ -83,7 +83,7 @@ export class ReadingGenerator {
         stream = { name: tag.mac, sample: (tMs) => tag.sample(tMs) };
       }
       const phase = new Prng(hashSeed(seed, 'phase', stream.name)).next();
-      this.streams.push({ phaseMs: phase * this.intervalMs, order: i, sample: stream.sample });
+      this.streams.push({ phaseMs: phase * this.intervalMs, order: i, sample: (tMs) => stream.sample(tMs) });
     }
     this.streams.sort((a, b) => a.phaseMs - b.phaseMs || a.order - b.order);
   }

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const kafka = createKafka(base.kafkaBrokers, 'iotpipe-bench');
   const kadmin = kafka.admin();
   try {
-    await new Migrator(databaseUrl).migrate();
+    await new Migrator({ databaseUrl }).migrate();
     const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
 
     // 1. Raw COPY of all rows, one statement, straight into sensor_readings.

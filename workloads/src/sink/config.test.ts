@@ -14,6 +14,7 @@ describe('loadSinkConfig', () => {
       groupId: 'iotpipe-sink',
       archiveAfterDays: 30,
       retentionDays: 90,
+      schemaFlavor: 'auto',
       metricsPort: 8003,
     });
     expect(c.connection.databaseUrl).toBe('postgres://iot_user:iot_password@127.0.0.1:5432/iot_data');
@@ -28,6 +29,7 @@ describe('loadSinkConfig', () => {
       POSTGRES_RETENTION_DAYS: '14',
       SINK_MAINTENANCE_INTERVAL: '60',
       SINK_METRICS_PORT: '0',
+      POSTGRES_FLAVOR: 'native',
     });
     expect(c).toMatchObject({
       batchSize: 50,
@@ -37,6 +39,7 @@ describe('loadSinkConfig', () => {
       retentionDays: 14,
       maintenanceIntervalMs: 60_000,
       metricsPort: 0,
+      schemaFlavor: 'native',
     });
   });
 
@@ -48,6 +51,7 @@ describe('loadSinkConfig', () => {
     [{ POSTGRES_ARCHIVE_AFTER_DAYS: '30', POSTGRES_RETENTION_DAYS: '10' }, 'POSTGRES_RETENTION_DAYS'],
     [{ SINK_METRICS_PORT: '70000' }, 'SINK_METRICS_PORT'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ POSTGRES_FLAVOR: 'timescaledb' }, 'POSTGRES_FLAVOR'],
   ])('a bad value %j fails naming %s', (env, variable) => {
     expect(() => loadSinkConfig(env)).toThrow(ConfigError);
     expect(() => loadSinkConfig(env)).toThrow(variable);

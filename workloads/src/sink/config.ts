@@ -1,4 +1,5 @@
 import { ConfigError, EnvReader, loadConnectionConfig, type ConnectionConfig } from '../config/common.js';
+import { FLAVOR_CHOICES, type FlavorChoice } from '../db/migrator.js';
 
 export interface SinkConfig {
   readonly connection: ConnectionConfig;
@@ -27,6 +28,8 @@ export interface SinkConfig {
   readonly clientId: string;
   /** How long the group waits for a silent member (a killed sink) before reassigning its partitions. */
   readonly sessionTimeoutMs: number;
+  /** The schema flavour the migrations create (see chooseFlavor in db/migrator.ts). */
+  readonly schemaFlavor: FlavorChoice;
   readonly archiveAfterDays: number;
   readonly retentionDays: number;
   /** How often iotpipe_maintain() runs: partitions ahead, aggregates, archive, retention. */
@@ -73,6 +76,7 @@ export function loadSinkConfig(env: NodeJS.ProcessEnv = process.env): SinkConfig
     groupId: r.string('groupId', 'SINK_GROUP_ID', 'iotpipe-sink'),
     clientId: r.string('clientId', 'SINK_CLIENT_ID', 'iotpipe-sink'),
     sessionTimeoutMs: r.int('sessionTimeoutMs', 'SINK_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
+    schemaFlavor: r.oneOf('schemaFlavor', 'POSTGRES_FLAVOR', FLAVOR_CHOICES, 'auto'),
     archiveAfterDays,
     retentionDays,
     maintenanceIntervalMs: Math.round(

@@ -110,7 +110,11 @@ export class KafkaSink {
     this.metrics.dbConnected.set(0);
 
     const migrated = await this.retry('database', () =>
-      new Migrator(c.databaseUrl, undefined, (line) => this.log(`sink: ${line}`)).migrate(),
+      new Migrator({
+        databaseUrl: c.databaseUrl,
+        flavor: this.config.schemaFlavor,
+        log: (line) => this.log(`sink: ${line}`),
+      }).migrate(),
     );
     this.log(`sink: database schema at version ${migrated.current} (${migrated.flavor})`);
     this.store.start();
@@ -182,7 +186,7 @@ export class KafkaSink {
       for (let i = 0; i < batch.messages.length; i += size) {
         if (!p.isRunning() || p.isStale() || this.stopped) return;
         const chunk = batch.messages.slice(i, i + size);
-        await this.storeChunk(topic, partition, chunk, p.heartbeat);
+        await this.storeChunk(topic, partition, chunk, () => p.heartbeat());
         const last = chunk[chunk.length - 1]!.offset;
         p.resolveOffset(last);
         const next = (BigInt(last) + 1n).toString();

@@ -183,6 +183,7 @@ export class ReadingStore {
   private replaceWriter(broken: postgres.Sql): void {
     if (this.writer !== broken) return;
     this.writer = this.writerClient();
+    // Not awaited: the broken client is dropped: ending it must not delay the writer that replaces it, and its failure changes nothing.
     void broken.end({ timeout: 0 }).catch(() => {});
   }
 
@@ -200,6 +201,7 @@ export class ReadingStore {
     } catch (err) {
       if (!connectionSurvived(err) && this.maintainer === sql) {
         this.maintainer = postgres(this.databaseUrl, CLIENT_OPTIONS);
+        // Not awaited: as above: the failed maintenance client is dropped, ending it is best effort.
         void sql.end({ timeout: 0 }).catch(() => {});
       }
       throw err;
@@ -210,7 +212,7 @@ export class ReadingStore {
     const clients = [this.writer, this.maintainer];
     this.writer = undefined;
     this.maintainer = undefined;
-    await Promise.all(clients.map((c) => c?.end({ timeout: 5 })));
+    await Promise.all(clients.flatMap((c) => (c ? [c.end({ timeout: 5 })] : [])));
   }
 
   private requireWriter(): postgres.Sql {
