@@ -20,9 +20,7 @@ describe('GatewayBoard', () => {
     b.heard('gw', 5000);
     b.heard('gw', 4000); // out of order: the latest stays
     b.status({ gatewayId: 'gw', online: false, report: null }, 6000);
-    const [[id, g]] = [...b.entries()];
-    expect(id).toBe('gw');
-    expect(g).toEqual({ lastHeardMs: 6000, online: false, report });
+    expect([...b.entries()]).toEqual([['gw', { lastHeardMs: 6000, online: false, report }]]);
   });
 
   it('remembers at most its bound of gateways', () => {
