@@ -7,7 +7,12 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, StageProcess, waitUntil } from '../../workloads/src/bench/stage.js';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
-import { GATEWAY_COUNTERS, parseGatewayStatus, parsePayload } from '../../workloads/src/sources/index.js';
+import {
+  GATEWAY_COUNTERS,
+  parseGatewayStatus,
+  parsePayload,
+  PayloadError,
+} from '../../workloads/src/sources/index.js';
 import { GATEWAY_COUNTER_METRICS } from '../../workloads/src/adapter/gateways.js';
 import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import { createTestDatabase, type TestDatabase } from './db-support.js';
@@ -169,19 +174,28 @@ describe("the firmware's messages through Mosquitto, the adapter and the sink", 
     const started = Date.now();
     for (const m of all) await pub.publishAsync(`${prefix}${m.topic}`, m.payload, { qos: 1 });
 
-    // What the platform's own parser makes of each message: the readings the database must hold.
+    // What the platform's own parser makes of each message: the readings the database must hold,
+    // or the reason the message goes to the dead-letter topic (the vector whose every field is
+    // "not available" is relayed as the gateway heard it, and carries no measurement).
     const expected = new Map<string, SensorReading>();
+    const deadLetters: string[] = [];
     for (const m of all) {
-      for (const r of parsePayload(
-        'ruuvi_gateway',
-        m.topic,
-        Buffer.from(m.payload),
-        new Date(),
-        RUUVI_PREFIX,
-      )) {
-        expected.set(r.reading_id, r);
+      try {
+        for (const r of parsePayload(
+          'ruuvi_gateway',
+          m.topic,
+          Buffer.from(m.payload),
+          new Date(),
+          RUUVI_PREFIX,
+        )) {
+          expected.set(r.reading_id, r);
+        }
+      } catch (e) {
+        if (!(e instanceof PayloadError)) throw e;
+        deadLetters.push(e.code);
       }
     }
+    expect(deadLetters).toEqual(['NO_MEASUREMENTS', 'NO_MEASUREMENTS']);
     expect(expected.size).toBeGreaterThan(100);
 
     const count = async () =>
@@ -222,11 +236,21 @@ describe("the firmware's messages through Mosquitto, the adapter and the sink", 
       rows.some((r) => r.time_source === 'GATEWAY') && rows.some((r) => r.time_source === 'ADAPTER'),
     ).toBe(true);
 
-    const m = await scrape(adapterPort);
-    const dlq = [...m]
-      .filter(([k]) => k.startsWith('mqtt_adapter_dlq_messages_total'))
-      .reduce((s, [, v]) => s + v, 0);
-    expect(dlq, await readFile(join(dir, 'adapter.log'), 'utf8')).toBe(0);
+    // Those went to the dead-letter topic with their reason, and nothing else did.
+    let dead: [string, number][] = [];
+    await waitUntil(
+      `${deadLetters.length} dead letters`,
+      async () => {
+        dead = [...(await scrape(adapterPort))].filter(([k]) =>
+          k.startsWith('mqtt_adapter_dlq_messages_total'),
+        );
+        return dead.reduce((n, [, v]) => n + v, 0) >= deadLetters.length;
+      },
+      60_000,
+    );
+    expect(dead, await readFile(join(dir, 'adapter.log'), 'utf8')).toEqual([
+      ['mqtt_adapter_dlq_messages_total{error_code="NO_MEASUREMENTS"}', deadLetters.length],
+    ]);
   });
 
   it("turns the gateway's status into metrics: every counter, its levels, online", async () => {
