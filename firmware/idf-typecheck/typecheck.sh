@@ -56,7 +56,7 @@ command -v python3 >/dev/null || fail "python3 is missing"
 
 # 1. ESP-IDF headers, unpacked once per tarball checksum.
 tarball="$vendor/$IDF_TARBALL"
-[ -f "$tarball" ] || fail "$tarball not found: set IOTPIPE_VENDOR_DIR to the folder holding $IDF_TARBALL (see /work/shared/vendor/README.md; upstream: github.com/espressif/esp-idf v$IDF_VERSION)"
+[ -f "$tarball" ] || fail "$tarball not found: set IOTPIPE_VENDOR_DIR to the folder holding $IDF_TARBALL (README.md, IOTPIPE_VENDOR_DIR; upstream: github.com/espressif/esp-idf v$IDF_VERSION, headers, Kconfig and sdkconfig.rename files only)"
 idf_dir="$cache/esp-idf-v$IDF_VERSION-headers-${IDF_TARBALL_SHA256:0:12}"
 if [ ! -f "$idf_dir/.unpacked" ]; then
   actual=$(sha256sum "$tarball" | cut -d' ' -f1)
@@ -68,27 +68,24 @@ if [ ! -f "$idf_dir/.unpacked" ]; then
   rm -rf "$idf_dir" && mv "$idf_dir.tmp" "$idf_dir"
 fi
 
-# 2. kconfgen (PyPI esp-idf-kconfig), installed once per version.
+# 2. Python tools from PyPI, each installed once per version into a folder of its own.
+pip_into() { # dir what pip-arguments...
+  local dir=$1 what=$2
+  shift 2
+  [ -f "$dir/.installed" ] && return 0
+  echo "installing $what into $dir"
+  rm -rf "$dir.tmp"
+  python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore \
+    --target "$dir.tmp" "$@"
+  touch "$dir.tmp/.installed"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+# kconfgen (esp-idf-kconfig): no dependencies on Linux, so its hash pins all of it.
 kconfig_dir="$cache/esp-idf-kconfig-$KCONFIG_VERSION"
-if [ ! -f "$kconfig_dir/.installed" ]; then
-  echo "installing esp-idf-kconfig $KCONFIG_VERSION into $kconfig_dir"
-  rm -rf "$kconfig_dir.tmp"
-  python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --no-deps --require-hashes \
-    --target "$kconfig_dir.tmp" -r "$here/requirements.txt"
-  touch "$kconfig_dir.tmp/.installed"
-  rm -rf "$kconfig_dir" && mv "$kconfig_dir.tmp" "$kconfig_dir"
-fi
-
-# 2b. The component manifest (main/idf_component.yml): the ESP-IDF range the gateway states.
+pip_into "$kconfig_dir" "esp-idf-kconfig $KCONFIG_VERSION" --no-deps --require-hashes -r "$here/requirements.txt"
+# The component manager, for main/idf_component.yml (the ESP-IDF range the gateway states).
 manager_dir="$cache/idf-component-manager-$COMPONENT_MANAGER_VERSION"
-if [ ! -f "$manager_dir/.installed" ]; then
-  echo "installing idf-component-manager $COMPONENT_MANAGER_VERSION into $manager_dir"
-  rm -rf "$manager_dir.tmp"
-  python3 -m pip install -q --disable-pip-version-check --no-warn-conflicts --root-user-action=ignore --target "$manager_dir.tmp" \
-    "idf-component-manager==$COMPONENT_MANAGER_VERSION"
-  touch "$manager_dir.tmp/.installed"
-  rm -rf "$manager_dir" && mv "$manager_dir.tmp" "$manager_dir"
-fi
+pip_into "$manager_dir" "idf-component-manager $COMPONENT_MANAGER_VERSION" "idf-component-manager==$COMPONENT_MANAGER_VERSION"
 check_manifest() { # project
   PYTHONPATH="$manager_dir" python3 "$here/check_manifest.py" "$1/main/idf_component.yml" "$1/main/gw.h" "$IDF_VERSION"
 }
