@@ -220,10 +220,17 @@ static void fuzz_link (long iterations)
             }
             else if (RUUVI_LINK_MQTT_START == a)
             {
-                CHECK (wifi_associated && !client_started, "start once, with Wi-Fi");
-                client_started = true;
-                client_connected = true;
-                ruuvi_link_on_mqtt_connected (&l, now);
+                CHECK (wifi_associated && !client_started, "start only a client not running, with Wi-Fi");
+                if (0U == rnd () % 4U)
+                {
+                    ruuvi_link_on_action_failed (&l, a, now); /* e.g. no memory for its task */
+                }
+                else
+                {
+                    client_started = true;
+                    client_connected = true;
+                    ruuvi_link_on_mqtt_connected (&l, now);
+                }
             }
             else if (RUUVI_LINK_MQTT_RECONNECT == a)
             {

@@ -138,7 +138,8 @@ static void test_stuck_and_failed_calls (void)
     ruuvi_link_on_wifi_got_ip (&l, 72500, false);
     CHECK (RUUVI_LINK_MQTT_START == next (&l, 72500, NULL), "start");
     ruuvi_link_on_action_failed (&l, RUUVI_LINK_MQTT_START, 72500);
-    CHECK (RUUVI_LINK_MQTT_START == next (&l, 72501, NULL), "a start that failed is tried again");
+    CHECK (RUUVI_LINK_WAIT == next (&l, 72500, &wait) && INITIAL_MS == wait, "a failed start backs off");
+    CHECK (RUUVI_LINK_MQTT_START == next (&l, 73500, NULL), "and is tried again");
     ruuvi_link_on_action_failed (&l, RUUVI_LINK_MQTT_DISCONNECT, 72502);
     CHECK (0 == strcmp ("mqtt_reconnect", ruuvi_link_action_name (RUUVI_LINK_MQTT_RECONNECT)), "names");
     CHECK (RUUVI_LINK_WAIT == ruuvi_link_next (NULL, 0, &wait) && !ruuvi_link_can_publish (NULL), "null link");

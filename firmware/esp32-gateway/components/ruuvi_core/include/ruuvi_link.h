@@ -66,7 +66,7 @@ typedef struct
     uint32_t          wifi_attempt;
     uint32_t          mqtt_attempt;
     uint64_t          wifi_due_ms; /**< DOWN: when to connect; CONNECTING: when to give up */
-    uint64_t          mqtt_due_ms; /**< DOWN: when to reconnect */
+    uint64_t          mqtt_due_ms; /**< DOWN: when to reconnect; IDLE: when to start */
     uint32_t          backoff_initial_ms;
     uint32_t          backoff_max_ms;
     uint32_t          wifi_reconnects;

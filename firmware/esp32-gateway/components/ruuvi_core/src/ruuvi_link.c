@@ -118,8 +118,9 @@ void ruuvi_link_on_action_failed (ruuvi_link_t * p_link, ruuvi_link_action_t act
             ruuvi_link_on_wifi_disconnected (p_link, now_ms);
             break;
         case RUUVI_LINK_MQTT_START:
-            /* the client never ran: start it again later */
+            /* the client never ran: start it again after the backoff */
             p_link->mqtt = RUUVI_LINK_MQTT_IDLE;
+            p_link->mqtt_due_ms = after_backoff (p_link, &p_link->mqtt_attempt, now_ms);
             break;
         case RUUVI_LINK_MQTT_RECONNECT:
             /* refused when the client is not waiting to reconnect: only ever after its report */
@@ -160,7 +161,8 @@ ruuvi_link_action_t ruuvi_link_next (ruuvi_link_t * p_link, uint64_t now_ms, uin
         ruuvi_link_on_wifi_disconnected (p_link, now_ms);
         return ruuvi_link_next (p_link, now_ms, p_wait_ms);
     }
-    else if (RUUVI_LINK_WIFI_UP == p_link->wifi && RUUVI_LINK_MQTT_IDLE == p_link->mqtt)
+    else if (RUUVI_LINK_WIFI_UP == p_link->wifi && RUUVI_LINK_MQTT_IDLE == p_link->mqtt
+             && now_ms >= p_link->mqtt_due_ms)
     {
         p_link->mqtt = RUUVI_LINK_MQTT_CONNECTING;
         action = RUUVI_LINK_MQTT_START;
@@ -182,7 +184,7 @@ ruuvi_link_action_t ruuvi_link_next (ruuvi_link_t * p_link, uint64_t now_ms, uin
         {
             wait = until (p_link->wifi_due_ms, now_ms);
         }
-        else if (RUUVI_LINK_MQTT_DOWN == p_link->mqtt)
+        else if (RUUVI_LINK_MQTT_DOWN == p_link->mqtt || RUUVI_LINK_MQTT_IDLE == p_link->mqtt)
         {
             wait = until (p_link->mqtt_due_ms, now_ms);
         }
