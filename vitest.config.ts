@@ -14,7 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{local,workloads,operator,cdk8s}/src/**/*.test.ts'],
+          include: ['{contract,local,workloads,operator,cdk8s}/src/**/*.test.ts'],
         },
       },
       {
@@ -63,6 +63,26 @@ export default defineConfig({
           include: ['tests/images/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The platform on the single-node cluster (`cluster up --node`), as a user runs it:
+        // globalSetup brings the node up (snapshotting the machine first); files share it.
+        test: {
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
+          globalSetup: ['tests/node/global-setup.ts'],
+          testTimeout: 900_000,
+          // The first run builds the node's binaries (about 15 min on 2 cores) and images.
+          hookTimeout: 2_700_000,
+        },
+      },
+      {
+        // After the node suites: `cluster down --node` restores the machine (tests/node-teardown).
+        test: {
+          name: 'node-teardown',
+          include: ['tests/node-teardown/**/*.test.ts'],
+          testTimeout: 300_000,
         },
       },
       {

@@ -1,4 +1,4 @@
-import { OPERATOR_IMAGE, WORKLOADS_IMAGE } from '@iotpipe/local/images';
+import { OPERATOR_IMAGE, THIRD_PARTY_IMAGES, WORKLOADS_IMAGE } from '@iotpipe/local/images';
 
 /**
  * Every image the platform runs, pinned by tag. Digests would pin harder, but they cannot be
@@ -7,10 +7,12 @@ import { OPERATOR_IMAGE, WORKLOADS_IMAGE } from '@iotpipe/local/images';
  * Strimzi picks the Kafka image itself from its release (Strimzi is pinned to 1.2.0).
  */
 export const IMAGES = {
-  registry: 'quay.io/apicurio/apicurio-registry:3.3.3',
+  // `make images` makes these here, from Debian packages and Maven Central (images/README.md);
+  // Mosquitto and the postgres exporter at Debian 12's versions, which upstream images exist of.
+  registry: THIRD_PARTY_IMAGES.registry,
   timescaledb: 'timescale/timescaledb-ha:pg17.6-ts2.22.1',
-  postgresExporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
-  mosquitto: 'eclipse-mosquitto:2.0.22',
+  postgresExporter: THIRD_PARTY_IMAGES.postgresExporter,
+  mosquitto: THIRD_PARTY_IMAGES.mosquitto,
   mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',
   // The project's own: `make images` builds them under these names (local/src/images/catalog.ts).
   operator: OPERATOR_IMAGE,

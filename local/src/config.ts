@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvReader } from './env.js';
+import { EnvReader } from '@iotpipe/contract';
 
 /** Pinned versions of everything the stack downloads; the Maven descriptors in local/maven agree. */
 export const VERSIONS = {

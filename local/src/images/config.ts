@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { defaultRepoRoot } from '../cluster/config.js';
-import { EnvReader } from '../env.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, EnvReader } from '@iotpipe/contract';
 
 /**
  * What `make images` needs to know, validated once and without network. Build it with

@@ -13,6 +13,7 @@ import {
   formatOfTopic,
   parseGatewayStatus,
   parsePayload,
+  PAYLOAD_FORMAT_OF,
   PayloadError,
   type PayloadErrorCode,
 } from '../sources/index.js';
@@ -312,6 +313,12 @@ export class MqttKafkaAdapter {
       const local = topic.slice(prefix.length);
       const f = formatOfTopic(local, this.config.ruuviTopicPrefix);
       format = f;
+      if (!this.config.payloadFormats.includes(PAYLOAD_FORMAT_OF[f])) {
+        throw new PayloadError(
+          'FORMAT_NOT_ACCEPTED',
+          `payload format ${PAYLOAD_FORMAT_OF[f]} is not one this pipeline accepts (${this.config.payloadFormats.join(', ')})`,
+        );
+      }
       if (payload.length > this.config.maxPayloadBytes) {
         throw new PayloadError(
           'OVERSIZED',

@@ -2,17 +2,19 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_READINGS_TABLE, type FlavorChoice, type SchemaFlavor } from '@iotpipe/contract';
 import postgres from 'postgres';
+import { readingsTableDdl } from './readings-table.js';
 
 /** The two schema branches: a TimescaleDB hypertable, or plain PostgreSQL partitions. */
-export type DbFlavor = 'timescale' | 'native';
+export type DbFlavor = SchemaFlavor;
 
 /**
- * What the operator asks for (POSTGRES_FLAVOR): `timescale` or `native` outright, or `auto`:
- * TimescaleDB where the server can run it, native where the extension is not installed.
+ * What the operator asks for (POSTGRES_FLAVOR, declared in the contract): `timescale` or
+ * `native` outright, or `auto`: TimescaleDB where the server can run it, native where the
+ * extension is not installed.
  */
-export const FLAVOR_CHOICES = ['auto', 'timescale', 'native'] as const;
-export type FlavorChoice = (typeof FLAVOR_CHOICES)[number];
+export { FLAVOR_CHOICES, type FlavorChoice } from '@iotpipe/contract';
 
 /** What the server offers, read before anything is created. */
 export interface TimescaleSupport {
@@ -132,6 +134,8 @@ export interface MigratorOptions {
   /** Where the NNNN_name[.flavour].sql files are; the shipped ones by default. */
   readonly dir?: string;
   readonly log?: (line: string) => void;
+  /** The readings table the sink writes (SINK_TABLE); other than sensor_readings: made after the migrations. */
+  readonly readingsTable?: string;
 }
 
 /**
@@ -146,8 +150,10 @@ export class Migrator {
   private readonly choice: FlavorChoice;
   private readonly dir: string;
   private readonly log: (line: string) => void;
+  private readonly readingsTable: string;
 
   constructor(options: MigratorOptions) {
+    this.readingsTable = options.readingsTable ?? DEFAULT_READINGS_TABLE;
     this.databaseUrl = options.databaseUrl;
     this.choice = options.flavor ?? 'auto';
     this.dir = options.dir ?? MIGRATIONS_DIR;
@@ -193,6 +199,8 @@ export class Migrator {
         this.log(`db: applied migration ${m.file}`);
         appliedNow.push(m);
       }
+      if (this.readingsTable !== DEFAULT_READINGS_TABLE)
+        await sql.unsafe(readingsTableDdl(this.readingsTable, flavor)).simple();
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
       return { flavor, applied: appliedNow, current: plan.length };
     } finally {

@@ -26,7 +26,7 @@ export class PlatformaticRecordProducer implements RecordProducer {
   constructor(options: RecordProducerOptions) {
     this.producer = new Producer({
       clientId: options.clientId,
-      bootstrapBrokers: options.brokers,
+      bootstrapBrokers: [...options.brokers],
       idempotent: false,
       acks: ProduceAcks.ALL,
       retries: 0,

@@ -1,3 +1,4 @@
+import type { SimulatedType } from '@iotpipe/contract';
 import { makeClimate } from './climate.js';
 import type { RuuviSimFormat } from './config.js';
 import { gatewayMac, GenericDevice, simDeviceName, VirtualRuuviTag, type SimUnit } from './devices.js';
@@ -8,7 +9,7 @@ export interface GeneratorOptions {
   startMs: number;
   intervalSec: number;
   numDevices: number;
-  deviceTypes: readonly string[];
+  deviceTypes: readonly SimulatedType[];
   anomalyProbability: number;
   ruuviTags: number;
   ruuviFormats: readonly RuuviSimFormat[];

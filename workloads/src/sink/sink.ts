@@ -74,6 +74,7 @@ export class KafkaSink {
       config.writeTimeoutMs,
       undefined,
       config.partitionsConcurrently,
+      config.table,
     );
     const registry = new SchemaRegistry({
       host: c.schemaRegistryUrl,
@@ -113,6 +114,7 @@ export class KafkaSink {
       new Migrator({
         databaseUrl: c.databaseUrl,
         flavor: this.config.schemaFlavor,
+        readingsTable: this.config.table,
         log: (line) => this.log(`sink: ${line}`),
       }).migrate(),
     );

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_COUNTERS } from './gateway-status.js';
 import {
   DEFAULT_RUUVI_TOPIC_PREFIX,
   RUUVI_TOPIC_PREFIX_MAX_BYTES,
   ruuviTopicPrefixProblem,
-  splitRuuviTopic,
-} from './ruuvi-topic.js';
+  SIMULATOR,
+} from '@iotpipe/contract';
+import { GATEWAY_COUNTERS } from './gateway-status.js';
+import { splitRuuviTopic } from './ruuvi-topic.js';
 
 const firmware = (path: string) =>
   readFileSync(new URL(`../../../firmware/esp32-gateway/${path}`, import.meta.url), 'utf8');
@@ -17,6 +18,7 @@ describe('the Ruuvi topic prefix', () => {
     const block = /config IOTPIPE_MQTT_TOPIC_PREFIX\n([\s\S]*?)\n\n/.exec(kconfig)?.[1] ?? '';
     expect(/default "([^"]*)"/.exec(block)?.[1]).toBe(DEFAULT_RUUVI_TOPIC_PREFIX);
     expect(block).toContain('ADAPTER_RUUVI_TOPIC_PREFIX');
+    expect(SIMULATOR.ruuviTopicPrefix.default).toBe(DEFAULT_RUUVI_TOPIC_PREFIX);
     const header = firmware('components/ruuvi_core/include/ruuvi_gateway.h');
     expect(Number(/#define RUUVI_TOPIC_PREFIX_MAX \((\d+)U\)/.exec(header)?.[1])).toBe(
       RUUVI_TOPIC_PREFIX_MAX_BYTES,
@@ -24,7 +26,7 @@ describe('the Ruuvi topic prefix', () => {
   });
 
   it.each(['ruuvi', 'home/ruuvi', 'ruuvitag', 'x'.repeat(64)])('accepts %s', (p) => {
-    expect(ruuviTopicPrefixProblem(p)).toBeNull();
+    expect(ruuviTopicPrefixProblem(p)).toBeUndefined();
   });
 
   it.each([
