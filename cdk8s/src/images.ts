@@ -13,7 +13,6 @@ export const IMAGES = {
   timescaledb: 'timescale/timescaledb-ha:pg17.6-ts2.22.1',
   postgresExporter: THIRD_PARTY_IMAGES.postgresExporter,
   mosquitto: THIRD_PARTY_IMAGES.mosquitto,
-  mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',
   // The project's own: `make images` builds them under these names (local/src/images/catalog.ts).
   operator: OPERATOR_IMAGE,
   workloads: WORKLOADS_IMAGE,

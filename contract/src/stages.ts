@@ -852,3 +852,40 @@ export const SIMULATOR = {
     },
   }),
 };
+
+/** The levels of the structured logs, lowest first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What every process reads besides its own settings (the stages and the operator). */
+export const RUNTIME = {
+  logLevel: oneOf({
+    env: 'LOG_LEVEL',
+    doc: 'lowest level of the JSON log lines written to stderr: debug, info, warn or error',
+    default: 'info',
+    choices: LOG_LEVELS,
+  }),
+};
+
+/**
+ * The Mosquitto exporter (`iotpipe mosquitto-exporter`): reads the broker's $SYS topics and serves
+ * them as Prometheus metrics; the Mosquitto chart runs it beside the broker.
+ */
+export const MOSQUITTO_EXPORTER = {
+  brokerUrl: url({
+    env: 'MOSQUITTO_EXPORTER_BROKER_URL',
+    doc: 'the broker whose $SYS topics are read (mqtt:// or mqtts://)',
+    default: 'mqtt://127.0.0.1:1883',
+    protocols: ['mqtt', 'mqtts'],
+  }),
+  username: string({ env: 'MOSQUITTO_EXPORTER_USERNAME', doc: 'MQTT user name (empty: none)', default: '' }),
+  password: string({ env: 'MOSQUITTO_EXPORTER_PASSWORD', doc: 'MQTT password (empty: none)', default: '' }),
+  host: metricsHost('MOSQUITTO_EXPORTER_HOST'),
+  port: int({
+    env: 'MOSQUITTO_EXPORTER_PORT',
+    doc: 'port /metrics, /healthz and /readyz listen on',
+    default: 9234,
+    min: 1,
+    max: 65535,
+  }),
+};
