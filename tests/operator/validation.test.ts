@@ -175,6 +175,30 @@ describe('IoTPipeline validation by the API server', () => {
       'spec.simulator.topicPrefix',
       'must be matched by one of mqtt.topicFilters',
     ],
+    [
+      'a Ruuvi topic prefix no filter covers',
+      (s) => (s.mqtt = { ruuviTopicPrefix: 'home/ruuvi' }),
+      'spec.mqtt.ruuviTopicPrefix',
+      'must be covered by one of mqtt.topicFilters',
+    ],
+    [
+      'a Ruuvi topic prefix with an empty level',
+      (s) => (s.mqtt = { ruuviTopicPrefix: 'home//ruuvi', topicFilters: ['#'] }),
+      'spec.mqtt.ruuviTopicPrefix',
+      'should match',
+    ],
+    [
+      'a Ruuvi topic prefix with an empty level that no filter covers either (the pattern only)',
+      (s) => (s.mqtt = { ruuviTopicPrefix: 'home//ruuvi' }),
+      'spec.mqtt.ruuviTopicPrefix',
+      'should match',
+    ],
+    [
+      "a Ruuvi topic prefix inside the simulator's topics",
+      (s) => (s.mqtt = { ruuviTopicPrefix: 'iotpipe/sim/gw', topicFilters: ['#'] }),
+      'spec.mqtt.ruuviTopicPrefix',
+      "must not overlap the simulator's iotpipe/sim topics",
+    ],
     ['a misspelt field (partitons)', (s) => (s.kafka.partitons = 3), 'spec.kafka', 'unknown field'],
     ['a misspelt top-level spec field (sinks)', (s) => (s.sinks = {}), 'spec', 'unknown field'],
     [

@@ -6,6 +6,7 @@
 import {
   ADAPTER,
   DEFAULT_READINGS_TABLE,
+  RUUVI_TOPIC_PREFIX_MAX_BYTES,
   PAYLOAD_FORMATS,
   PROCESSOR_RULES,
   READINGS_TABLE_PATTERN,
@@ -64,6 +65,11 @@ export const NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
  * kafka chart), never owned or deleted by a pipeline.
  */
 export const SHARED_ALERTS_TOPIC = CONNECTION.alertsTopic.default;
+/**
+ * The contract's ruuviTopicPrefixProblem as a pattern: non-empty levels without wildcards, not
+ * starting with $ (its length is the schema's maxLength; its overlap with iotpipe/sim a CEL rule).
+ */
+const RUUVI_TOPIC_PREFIX_PATTERN = '^[^/+#$][^/+#]*(/[^/+#]+)*$';
 
 export { PAYLOAD_FORMATS, SIMULATED_TYPES } from '@iotpipe/contract';
 export const COMPATIBILITY_LEVELS = [
@@ -158,6 +164,11 @@ export const specField = object({
     topicPrefix: string({ pattern: '^([^#+]*/)?$', maxLength: 200 }).describe(
       "Prefix (ending in '/') of every MQTT topic of this pipeline, filters and simulator alike: isolates tenants on one broker.",
     ),
+    ruuviTopicPrefix: string({ pattern: RUUVI_TOPIC_PREFIX_PATTERN, maxLength: RUUVI_TOPIC_PREFIX_MAX_BYTES })
+      .default(ADAPTER.ruuviTopicPrefix.default)
+      .describe(
+        "First level(s) of the Ruuvi Gateway topics <prefix>/<gateway MAC>/<tag MAC> (after topicPrefix): the gateways' MQTT prefix, our firmware's IOTPIPE_MQTT_TOPIC_PREFIX.",
+      ),
     payloadFormats: list(oneOf(PAYLOAD_FORMATS), {
       minItems: 1,
       costBound: PAYLOAD_FORMATS.length,
@@ -373,6 +384,22 @@ export const specField = object({
     message:
       "simulator.topicPrefix must be matched by one of mqtt.topicFilters: the simulator publishes to '<topicPrefix>/<device>' (e.g. '<topicPrefix>/#', '<topicPrefix>/+', or '+' and '#' levels that match it)",
     fieldPath: '.simulator.topicPrefix',
+  },
+  {
+    // Otherwise the gateways' messages never reach the adapter, and nothing says why.
+    // Skipped while the prefix is itself malformed: that has its own message.
+    rule:
+      "!self.mqtt.ruuviTopicPrefix.matches('" +
+      RUUVI_TOPIC_PREFIX_PATTERN +
+      "') || !self.mqtt.payloadFormats.exists(p, p == 'ruuvi-gateway') || self.mqtt.topicFilters.exists(f, f == '#' || f == self.mqtt.ruuviTopicPrefix + '/+/+' || (f.endsWith('/#') && (self.mqtt.ruuviTopicPrefix + '/').startsWith(f.substring(0, size(f) - 1))))",
+    message:
+      "mqtt.ruuviTopicPrefix must be covered by one of mqtt.topicFilters ('<prefix>/+/+' or '<prefix>/#') while ruuvi-gateway is an accepted format",
+    fieldPath: '.mqtt.ruuviTopicPrefix',
+  },
+  {
+    rule: "!(self.mqtt.ruuviTopicPrefix == 'iotpipe' || self.mqtt.ruuviTopicPrefix == 'iotpipe/sim' || self.mqtt.ruuviTopicPrefix.startsWith('iotpipe/sim/'))",
+    message: "mqtt.ruuviTopicPrefix must not overlap the simulator's iotpipe/sim topics",
+    fieldPath: '.mqtt.ruuviTopicPrefix',
   },
 );
 
