@@ -164,7 +164,7 @@ export const specField = object({
     topicPrefix: string({ pattern: '^([^#+]*/)?$', maxLength: 200 }).describe(
       "Prefix (ending in '/') of every MQTT topic of this pipeline, filters and simulator alike: isolates tenants on one broker.",
     ),
-    ruuviTopicPrefix: string({ pattern: RUUVI_TOPIC_PREFIX_PATTERN, maxLength: RUUVI_TOPIC_PREFIX_MAX_BYTES })
+    ruuviTopicPrefix: string({ pattern: RUUVI_TOPIC_PREFIX_PATTERN, costBound: RUUVI_TOPIC_PREFIX_MAX_BYTES })
       .default(ADAPTER.ruuviTopicPrefix.default)
       .describe(
         "First level(s) of the Ruuvi Gateway topics <prefix>/<gateway MAC>/<tag MAC> (after topicPrefix): the gateways' MQTT prefix, our firmware's IOTPIPE_MQTT_TOPIC_PREFIX.",
