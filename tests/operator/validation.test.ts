@@ -279,7 +279,9 @@ describe('the simulator prefix against the MQTT filters (the CEL rule and filter
         TOPIC_FILTERS.map(async (filter) => {
           const { causes } = await refusal(
             manifestWith((s) => {
-              s.mqtt = { topicFilters: [filter] };
+              // Simulator readings only: whether a filter covers the Ruuvi gateways' prefix is
+              // a rule of its own (the table above).
+              s.mqtt = { topicFilters: [filter], payloadFormats: ['simulator'] };
               s.simulator = { topicPrefix: prefix };
             }),
           );

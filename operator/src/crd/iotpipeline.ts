@@ -387,11 +387,11 @@ export const specField = object({
   },
   {
     // Otherwise the gateways' messages never reach the adapter, and nothing says why.
-    // Skipped while the prefix is itself malformed: that has its own message.
+    // Skipped while the prefix or a filter is itself malformed: that has its own message.
     rule:
-      "!self.mqtt.ruuviTopicPrefix.matches('" +
-      RUUVI_TOPIC_PREFIX_PATTERN +
-      "') || !self.mqtt.payloadFormats.exists(p, p == 'ruuvi-gateway') || self.mqtt.topicFilters.exists(f, f == '#' || f == self.mqtt.ruuviTopicPrefix + '/+/+' || (f.endsWith('/#') && (self.mqtt.ruuviTopicPrefix + '/').startsWith(f.substring(0, size(f) - 1))))",
+      `!self.mqtt.ruuviTopicPrefix.matches('${RUUVI_TOPIC_PREFIX_PATTERN}') || ` +
+      `!self.mqtt.topicFilters.all(f, f.matches('${MQTT_FILTER_PATTERN.replace(/\\/g, '\\\\')}')) || ` +
+      "!self.mqtt.payloadFormats.exists(p, p == 'ruuvi-gateway') || self.mqtt.topicFilters.exists(f, f == '#' || f == self.mqtt.ruuviTopicPrefix + '/+/+' || (f.endsWith('/#') && (self.mqtt.ruuviTopicPrefix + '/').startsWith(f.substring(0, size(f) - 1))))",
     message:
       "mqtt.ruuviTopicPrefix must be covered by one of mqtt.topicFilters ('<prefix>/+/+' or '<prefix>/#') while ruuvi-gateway is an accepted format",
     fieldPath: '.mqtt.ruuviTopicPrefix',
