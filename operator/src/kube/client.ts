@@ -252,6 +252,13 @@ export class KubeClient {
   ): Promise<void> {
     if (signal.aborted) return;
     const res = await this.send('GET', path, { query: { ...query, watch: true }, accept, watch: true });
+    // Aborted while the request was on its way (the listener below did not exist yet): without
+    // this the stream stayed open until the server's timeoutSeconds, 5 to 10 minutes, and so did
+    // the operator's stop (a SIGTERM just after it started leading).
+    if (signal.aborted) {
+      res.destroy();
+      return;
+    }
     if ((res.statusCode ?? 0) !== 200) {
       const chunks: Buffer[] = [];
       for await (const chunk of res) chunks.push(chunk as Buffer);
