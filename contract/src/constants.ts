@@ -50,3 +50,12 @@ export const SIMULATED_TYPES = ['temperature', 'humidity', 'pressure', 'motion',
 /** Env var holding the pod name (downward API); later values refer to it as $(POD_NAME). */
 export const POD_NAME_ENV = 'POD_NAME';
 export type SimulatedType = (typeof SIMULATED_TYPES)[number];
+
+/**
+ * How long one of our Node.js processes (a stage, the Mosquitto exporter, the operator) may take
+ * to answer /healthz after its container starts, before its liveness probe counts: 2 s x 90 = 3
+ * minutes. Loading the CLI costs about 1.3 s of CPU; on a busy node, under a CPU limit of 100m or
+ * with few CPU shares, that took minutes, and a liveness probe alone killed the pods over and over
+ * before they listened (seen on the local node: the stages 5 times in 10 minutes).
+ */
+export const NODE_PROCESS_STARTUP = { periodSeconds: 2, failureThreshold: 90 } as const;

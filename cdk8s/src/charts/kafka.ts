@@ -167,6 +167,10 @@ export class KafkaChart extends Chart {
     // The registry's storage (kafkasql): kept forever, one partition keeps the journal's order.
     topic('registry-journal', NAMES.registryJournalTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
     topic('registry-snapshots', NAMES.registrySnapshotsTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
+    // Its storage events, one partition for their total order. Missing, the registry's storage
+    // stays down for good (UnknownTopicOrPartitionException, seen on the local node), since it
+    // may not create topics itself.
+    topic('registry-events', NAMES.registryEventsTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
 
     // Strimzi names the metrics port `tcp-prometheus` (9404); `job` becomes what the alert
     // rules use (monitoring/rules: job="kafka").
