@@ -52,6 +52,12 @@ export const POD_NAME_ENV = 'POD_NAME';
 export type SimulatedType = (typeof SIMULATED_TYPES)[number];
 
 /**
+ * The client port of a Strimzi cluster's listener (TLS, SCRAM-SHA-512; cdk8s KafkaChart), so
+ * the operator's default bootstrap `<cluster>-kafka-bootstrap:<port>`.
+ */
+export const STRIMZI_CLIENT_PORT = 9093;
+
+/**
  * How long one of our Node.js processes (a stage, the Mosquitto exporter, the operator) may take
  * to answer /healthz after its container starts, before its liveness probe counts: 2 s x 90 = 3
  * minutes. Loading the CLI costs about 1.3 s of CPU; on a busy node, under a CPU limit of 100m or

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, appendFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyPgError } from '../../workloads/src/db/errors.js';
+import { classifyPostgresFailure } from '@iotpipe/runtime';
 import { MIGRATIONS_DIR, Migrator } from '../../workloads/src/db/migrator.js';
 import { copyLine } from '../../workloads/src/sink/rows.js';
 import { ReadingStore } from '../../workloads/src/sink/store.js';
@@ -142,9 +142,9 @@ describe('storing readings', () => {
         .write([copyLine(0, good!), copyLine(1, { ...bad!, battery_level: 150 })])
         .catch((e: unknown) => e);
       expect((err as { code: string }).code).toBe('23514');
-      expect(classifyPgError(err)).toBe('record');
+      expect(classifyPostgresFailure(err)).toBe('permanent');
       const err2 = await s.write([copyLine(0, { ...good!, value: Number.NaN })]).catch((e: unknown) => e);
-      expect(classifyPgError(err2)).toBe('record');
+      expect(classifyPostgresFailure(err2)).toBe('permanent');
       const { n } = onlyRow(
         await db.sql<
           { n: number }[]
