@@ -152,6 +152,10 @@ export class KafkaChart extends Chart {
             },
           },
           userOperator: {
+            // Strimzi gives the user operator no startup probe, and its liveness probe counts from
+            // 10 s on: on the local node a JVM under a 500m limit took longer to listen, and it was
+            // killed 3 times in 2 minutes. Up to 2 minutes before liveness can kill it.
+            livenessProbe: { initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 6 },
             resources: {
               requests: quantities(p.kafka.userOperator.requests, (q) => KafkaSpecEntityOperatorUserOperatorResourcesRequests.fromString(q)),
               limits: quantities(p.kafka.userOperator.limits, (q) => KafkaSpecEntityOperatorUserOperatorResourcesLimits.fromString(q)),
