@@ -197,10 +197,16 @@ export async function networkDown(config: NodeConfig, paths: NodePaths): Promise
       await attempt(`${cmd} -t ${table} ${op} ${chain}`, () => iptables(cmd, ['-t', table, op, chain]));
     }
   }
-  const netnsBefore = new Set(record?.netnsBefore ?? []);
-  for (const ns of await listNetns()) {
-    if (!netnsBefore.has(ns) && ns.startsWith('cni-'))
-      await attempt(`ip netns delete ${ns}`, () => ip(['netns', 'delete', ns]));
+  // Pod namespaces are named cni-<uuid> by whoever runs CNI, so only the record tells the node's
+  // apart; without one (a down after a clean down) none is the node's. Namespaces a killed node
+  // left on this machine could not even be deleted (unlink: EBUSY): a second down must not fail
+  // on them.
+  if (record !== undefined) {
+    const netnsBefore = new Set(record.netnsBefore);
+    for (const ns of await listNetns()) {
+      if (!netnsBefore.has(ns) && ns.startsWith('cni-'))
+        await attempt(`ip netns delete ${ns}`, () => ip(['netns', 'delete', ns]));
+    }
   }
   const found = record?.found;
   if (!found?.bridge && (await tryIp(['link', 'show', 'dev', config.bridge])))
