@@ -126,8 +126,22 @@ describe('the kind profile on a real node', () => {
   }, 1_300_000);
 
   it("makes the pipeline's topics through Strimzi's topic operator", async () => {
+    // Polled: `kubectl wait` fails at once on a KafkaTopic our operator has not made yet.
     for (const topic of ['sensors-topic', 'sensors-dlq']) {
-      await kubectl(['-n', NS, 'wait', `kafkatopic/${topic}`, '--for=condition=Ready', '--timeout=300s']);
+      await until(
+        `KafkaTopic ${topic} Ready`,
+        async () => {
+          const t = await kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>([
+            '-n',
+            NS,
+            'get',
+            'kafkatopic',
+            topic,
+          ]);
+          return t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? t : undefined;
+        },
+        300_000,
+      );
     }
     const topic = await kubectlJson<{ spec: { topicName: string; partitions: number; replicas: number } }>([
       '-n',
