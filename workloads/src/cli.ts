@@ -13,6 +13,7 @@ import { sinkCommand } from './cli/sink.js';
 import { dbCommand } from './cli/db.js';
 import { queryCommand } from './cli/query.js';
 import { benchCommand } from './cli/bench.js';
+import { MigrationError } from './db/migrator.js';
 
 class UsageError extends Error {}
 
@@ -37,7 +38,12 @@ try {
     .help()
     .parseAsync();
 } catch (err) {
-  if (err instanceof StackError || err instanceof ConfigError || err instanceof UsageError) {
+  if (
+    err instanceof StackError ||
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof MigrationError
+  ) {
     console.error(`iotpipe: ${err.message}`);
     process.exit(2);
   }
