@@ -3,12 +3,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Migrator } from '../../workloads/src/db/migrator.js';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
 import { copyLine } from '../../workloads/src/sink/rows.js';
 import { ReadingStore } from '../../workloads/src/sink/store.js';
 import { stackConfig } from '../support/stack.js';
-import { createTestDatabase, makeReadings, type TestDatabase } from './db-support.js';
+import {
+  createTestDatabase,
+  FLAVOURS,
+  flavourTitle,
+  flavourUnavailable,
+  makeReadings,
+  migrate,
+  oneRow,
+  type TestDatabase,
+} from './db-support.js';
 
 const exec = promisify(execFile);
 const cli = join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
@@ -64,87 +72,116 @@ function readmeDeviceReadings(now: number): SensorReading[] {
   return out;
 }
 
-describe("the original README's SQL and `iotpipe query`", () => {
-  let db: TestDatabase;
-  const now = Date.now();
-  beforeAll(async () => {
-    db = await createTestDatabase('it_db_readme');
-    await new Migrator({ databaseUrl: db.url }).migrate();
-    const store = new ReadingStore(db.url);
-    store.start();
-    try {
-      const readings = [...makeReadings(2000, 20, 6 * 3_600_000, now), ...readmeDeviceReadings(now)];
-      expect(await store.write(readings.map((r, i) => copyLine(i, r)))).toBe(readings.length);
-      await store.maintain(3, 30, 90);
-    } finally {
-      await store.stop();
-    }
-  });
-  afterAll(async () => {
-    await db?.drop();
-  });
+/**
+ * The statements of the README's "Access TimescaleDB Database" step (section 7 of Quick Start),
+ * besides the monitoring section the fixture holds; `<hypertable-name>` is sensor_readings.
+ */
+const ACCESS_STATEMENTS = [
+  'select * from timescaledb_information.hypertables;',
+  "SELECT * FROM timescaledb_information.chunks WHERE hypertable_name = 'sensor_readings';",
+  'SELECT * FROM timescaledb_information.compression_settings;',
+];
 
-  const statements = readmeStatements();
+for (const flavor of FLAVOURS) {
+  describe.skipIf(flavourUnavailable(flavor) !== undefined)(
+    `the original README's SQL and \`iotpipe query\`, ${flavourTitle(flavor)}`,
+    () => {
+      let db: TestDatabase;
+      const now = Date.now();
+      beforeAll(async () => {
+        db = await createTestDatabase(`it_db_readme_${flavor}`);
+        await migrate(db.url, flavor);
+        const store = new ReadingStore(db.url);
+        store.start();
+        try {
+          const readings = [...makeReadings(2000, 20, 6 * 3_600_000, now), ...readmeDeviceReadings(now)];
+          expect(await store.write(readings.map((r, i) => copyLine(i, r)))).toBe(readings.length);
+          // No maintenance run and no refresh: the aggregates must answer from what was written.
+        } finally {
+          await store.stop();
+        }
+      });
+      afterAll(async () => {
+        await db?.drop();
+      });
 
-  it('the fixture holds every query of the README section (16, two of them TimescaleDB catalog queries)', () => {
-    expect(statements).toHaveLength(16);
-    expect(statements.filter((s) => s.timescaleOnly)).toHaveLength(2);
-  });
+      const statements = readmeStatements();
 
-  for (const [i, s] of statements.entries()) {
-    if (s.timescaleOnly) continue;
-    it(`README query ${i + 1} runs and returns rows: ${s.title}`, async () => {
-      const day = (offset: number) => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
-      // The only edit: the README's fixed dates become the loaded data's (yesterday..tomorrow).
-      const sql = s.sql.replace("'2025-06-17'", `'${day(-1)}'`).replace("'2025-06-18'", `'${day(1)}'`);
-      const rows = await db.sql.unsafe(sql);
-      expect(rows.length).toBeGreaterThan(0);
-    });
-  }
+      it('the fixture holds every query of the README section (16, two of them TimescaleDB catalog queries)', () => {
+        expect(statements).toHaveLength(16);
+        expect(statements.filter((s) => s.timescaleOnly)).toHaveLength(2);
+      });
 
-  it('on native PostgreSQL the TimescaleDB catalog queries fail for lack of the extension, as expected', async () => {
-    const [{ n }] = await db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`;
-    expect(n).toBe(0);
-    await expect(db.sql.unsafe(statements.find((s) => s.timescaleOnly)!.sql)).rejects.toThrow(
-      /timescaledb_information/,
-    );
-  });
+      for (const [i, s] of statements.entries()) {
+        if (s.timescaleOnly && flavor === 'native') continue;
+        it(`README query ${i + 1} runs and returns rows: ${s.title}`, async () => {
+          const day = (offset: number) => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
+          // The only edit: the README's fixed dates become the loaded data's (yesterday..tomorrow).
+          const sql = s.sql.replace("'2025-06-17'", `'${day(-1)}'`).replace("'2025-06-18'", `'${day(1)}'`);
+          const rows = await db.sql.unsafe(sql);
+          expect(rows.length).toBeGreaterThan(0);
+        });
+      }
 
-  const iotpipe = async (args: string[]) => {
-    const { stdout } = await exec(process.execPath, [cli, ...args], {
-      env: { ...process.env, DATABASE_URL: db.url },
-    });
-    return stdout;
-  };
+      if (flavor === 'timescale') {
+        for (const statement of ACCESS_STATEMENTS) {
+          it(`README access step runs and returns rows: ${statement}`, async () => {
+            const rows = await db.sql.unsafe(statement);
+            expect(rows.length).toBeGreaterThan(0);
+          });
+        }
+      } else {
+        it('on plain PostgreSQL the TimescaleDB catalog queries fail for lack of the extension, as expected', async () => {
+          const { n } = await oneRow(
+            db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`,
+          );
+          expect(n).toBe(0);
+          for (const statement of [
+            ...statements.filter((s) => s.timescaleOnly).map((s) => s.sql),
+            ...ACCESS_STATEMENTS,
+          ]) {
+            await expect(db.sql.unsafe(statement)).rejects.toThrow(/timescaledb_information/);
+          }
+        });
+      }
 
-  it('`iotpipe query` answers each question; --json gives parseable rows', async () => {
-    const summary = JSON.parse(await iotpipe(['query', 'summary', '--json', '--limit', '1000'])) as Array<
-      Record<string, unknown>
-    >;
-    expect(summary).toHaveLength(21);
-    expect(summary.find((r) => r.device_id === README_DEVICE)).toMatchObject({
-      reading_count: 32,
-      anomaly_count: 1,
-    });
+      const iotpipe = async (args: string[]) => {
+        const { stdout } = await exec(process.execPath, [cli, ...args], {
+          env: { ...process.env, DATABASE_URL: db.url },
+        });
+        return stdout;
+      };
 
-    const gaps = JSON.parse(
-      await iotpipe(['query', 'gaps', '--json', '--minutes', '30', '--device', README_DEVICE]),
-    );
-    expect(gaps).toHaveLength(1);
-    expect(Number(gaps[0].gap_minutes)).toBe(50);
+      it('`iotpipe query` answers each question; --json gives parseable rows', async () => {
+        const summary = JSON.parse(await iotpipe(['query', 'summary', '--json', '--limit', '1000'])) as Array<
+          Record<string, unknown>
+        >;
+        expect(summary).toHaveLength(21);
+        expect(summary.find((r) => r.device_id === README_DEVICE)).toMatchObject({
+          reading_count: 32,
+          anomaly_count: 1,
+        });
 
-    const history = JSON.parse(await iotpipe(['query', 'device', README_DEVICE, '--json']));
-    expect(history).toHaveLength(32);
-    const hourly = JSON.parse(await iotpipe(['query', 'hourly', '--json', '--device', README_DEVICE]));
-    expect(hourly.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
-    const daily = JSON.parse(await iotpipe(['query', 'daily', '--json', '--device', README_DEVICE]));
-    expect(daily.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
-    const anomalies = JSON.parse(await iotpipe(['query', 'anomalies', '--json', '--limit', '1000']));
-    expect(anomalies.length).toBeGreaterThan(1);
-    const recent = await iotpipe(['query', 'recent', '--limit', '5', '--type', 'temperature_sensor']);
-    expect(recent.split('\n')[0]).toMatch(
-      /^device_id\s+device_type\s+value\s+unit\s+timestamp\s+is_anomaly$/,
-    );
-    expect(recent).toContain('(5 rows)');
-  });
-});
+        const gaps = JSON.parse(
+          await iotpipe(['query', 'gaps', '--json', '--minutes', '30', '--device', README_DEVICE]),
+        );
+        expect(gaps).toHaveLength(1);
+        expect(Number(gaps[0].gap_minutes)).toBe(50);
+
+        const history = JSON.parse(await iotpipe(['query', 'device', README_DEVICE, '--json']));
+        expect(history).toHaveLength(32);
+        const hourly = JSON.parse(await iotpipe(['query', 'hourly', '--json', '--device', README_DEVICE]));
+        expect(hourly.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
+        const daily = JSON.parse(await iotpipe(['query', 'daily', '--json', '--device', README_DEVICE]));
+        expect(daily.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
+        const anomalies = JSON.parse(await iotpipe(['query', 'anomalies', '--json', '--limit', '1000']));
+        expect(anomalies.length).toBeGreaterThan(1);
+        const recent = await iotpipe(['query', 'recent', '--limit', '5', '--type', 'temperature_sensor']);
+        expect(recent.split('\n')[0]).toMatch(
+          /^device_id\s+device_type\s+value\s+unit\s+timestamp\s+is_anomaly$/,
+        );
+        expect(recent).toContain('(5 rows)');
+      });
+    },
+  );
+}
