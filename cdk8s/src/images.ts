@@ -6,7 +6,9 @@
  */
 export const IMAGES = {
   registry: 'quay.io/apicurio/apicurio-registry:3.3.3',
-  timescaledb: 'timescale/timescaledb-ha:pg17.6-ts2.22.1',
+  // TimescaleDB's own image (PostgreSQL 15 on Alpine): the PostgreSQL major and the TimescaleDB
+  // release the local stack builds and tests (local/timescaledb/versions.env; a test holds them equal).
+  timescaledb: 'timescale/timescaledb:2.28.3-pg15',
   postgresExporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
   mosquitto: 'eclipse-mosquitto:2.0.22',
   mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',

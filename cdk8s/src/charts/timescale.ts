@@ -1,12 +1,20 @@
 /**
- * TimescaleDB: a StatefulSet of the timescaledb-ha image with a PersistentVolumeClaim, a
- * postgres-exporter sidecar for Prometheus, and the credentials Secret the sample IoTPipeline's
- * sink reads its DATABASE_URL from.
+ * TimescaleDB: a StatefulSet of the timescale/timescaledb image (IMAGES.timescaledb) with a
+ * PersistentVolumeClaim, a postgres-exporter sidecar for Prometheus, and the credentials Secret
+ * the sample IoTPipeline's sink reads its DATABASE_URL from.
+ *
+ * What it expects of the image, no more than the official image does (the docker-library
+ * postgres entrypoint): PostgreSQL 15 with TimescaleDB 2.28 installed, run as uid/gid 70;
+ * POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB create the superuser and database on first start;
+ * PGDATA is where initdb puts the cluster; the `*.sh` files in /docker-entrypoint-initdb.d run
+ * once after initdb. Ours replace the image's own (which create the extension in template1 and
+ * tune memory for the node, not the container) and set the server: TimescaleDB preloaded,
+ * telemetry off, shared_buffers for the container.
  *
  * Migrations: the sink applies workloads/src/db/migrations at start (its migrator records each
- * version and checksum in a ledger table). They are NOT run from docker-entrypoint-initdb.d:
- * that would create the tables without the ledger and the sink's first start would fail
- * re-creating them. initdb only creates the extension, so the `timescale` flavour is chosen.
+ * version and checksum in a ledger table and creates the extension): the server preloads the
+ * library, so `auto` picks the timescale flavour. They are NOT run from docker-entrypoint-initdb.d:
+ * that would create the tables without the ledger and the sink's first start would fail.
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
@@ -34,7 +42,9 @@ export interface TimescaleChartProps extends ChartProps {
   readonly credentials?: { readonly user: string; readonly password: string; readonly database: string };
 }
 
-const POSTGRES_UID = 1000;
+/** The postgres user of the official (Alpine) image. */
+const POSTGRES_UID = 70;
+const DATA_MOUNT = '/var/lib/postgresql/data';
 const SCRAPE = { 'iotpipe.io/scrape': 'true' };
 
 export class TimescaleChart extends Chart {
@@ -59,11 +69,14 @@ export class TimescaleChart extends Chart {
     new k8s.KubeConfigMap(this, 'init', {
       metadata: { name: NAMES.timescaleInitConfigMap, labels },
       data: {
-        '000-timescaledb.sql': 'CREATE EXTENSION IF NOT EXISTS timescaledb;\n',
-        'postgresql-tuning.sh': [
+        '000-postgresql-conf.sh': [
           '#!/bin/sh',
-          '# Sizes shared_buffers for the container, not for the machine.',
-          `echo "shared_buffers = ${p.timescale.sharedBuffers}" >> "$PGDATA/postgresql.conf"`,
+          '# Runs once after initdb; the server reads this at its real start.',
+          `cat >> "$PGDATA/postgresql.conf" <<'EOF'`,
+          "shared_preload_libraries = 'timescaledb'",
+          'timescaledb.telemetry_level = off',
+          `shared_buffers = ${p.timescale.sharedBuffers}`,
+          'EOF',
           '',
         ].join('\n'),
       },
@@ -94,8 +107,8 @@ export class TimescaleChart extends Chart {
                   secretEnv('POSTGRES_USER', 'username'),
                   secretEnv('POSTGRES_PASSWORD', 'password'),
                   secretEnv('POSTGRES_DB', 'database'),
-                  { name: 'PGDATA', value: '/home/postgres/pgdata/data' },
-                  { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
+                  // A directory below the mount point, which may hold lost+found.
+                  { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` },
                 ],
                 ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
                 resources: resources(p.timescale.resources),
@@ -107,10 +120,9 @@ export class TimescaleChart extends Chart {
                   periodSeconds: 5,
                 }),
                 volumeMounts: [
-                  { name: 'data', mountPath: '/home/postgres/pgdata' },
+                  { name: 'data', mountPath: DATA_MOUNT },
                   { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
                   // Read-only root filesystem: the entrypoint's and the server's writable paths.
-                  { name: 'home', mountPath: '/home/postgres' },
                   { name: 'run', mountPath: '/var/run/postgresql' },
                   { name: 'tmp', mountPath: '/tmp' },
                   { name: 'shm', mountPath: '/dev/shm' },
@@ -133,7 +145,6 @@ export class TimescaleChart extends Chart {
             ],
             volumes: [
               { name: 'init', configMap: { name: NAMES.timescaleInitConfigMap, defaultMode: 0o555 } },
-              scratchVolume('home', '64Mi'),
               scratchVolume('run', '16Mi'),
               scratchVolume('tmp', '256Mi'),
               { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('256Mi') } },
