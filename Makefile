@@ -11,7 +11,7 @@ IOTPIPE := node workloads/dist/cli.js
 
 -include mk/*.mk
 
-.PHONY: help deps build lint demo test test-unit test-integration stack-up stack-down stack-status stack-logs clean
+.PHONY: help deps build typecheck lint demo test test-unit test-integration stack-up stack-down stack-status stack-logs clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -25,7 +25,10 @@ deps: ## install what is missing: Debian packages, Node.js 24, npm packages from
 build: deps ## compile the TypeScript (incremental)
 	@npx tsc -b
 
-lint: build ## eslint + prettier
+typecheck: build ## tsc over every .ts file: sources, tests, benchmarks (tsconfig.typecheck.json)
+	@npx tsc -p tsconfig.typecheck.json
+
+lint: build ## eslint with type information + prettier
 	@npx eslint . && npx prettier --check .
 
 stack-up: build ## start the local stack (idempotent)

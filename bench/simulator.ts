@@ -102,6 +102,7 @@ async function subscriberMain(topics: string[]): Promise<void> {
   const counts: SubscriberCounts = { messages: 0, readings: 0, first_ms: 0, last_ms: 0 };
   let idle: NodeJS.Timeout | undefined;
   const finish = () => {
+    // Not awaited: called from event handlers; the process exits in the continuation.
     void client.endAsync(true).then(() => {
       process.stdout.write(JSON.stringify(counts));
       process.exit(0);

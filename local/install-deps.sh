@@ -8,12 +8,16 @@ set -euo pipefail
 cache="${IOTPIPE_CACHE_DIR:-$HOME/.cache/iotpipe}"
 packages=(
   postgresql-15 postgresql-contrib
-  postgresql-server-dev-15  # to build TimescaleDB (local/install-timescaledb.sh)
+  postgresql-server-dev-15  # to build TimescaleDB (local/timescaledb/install.sh)
   mosquitto mosquitto-clients
   prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
   supervisor
   maven openjdk-17-jdk-headless
   cmake make gcc g++ patch openssl iproute2 procps
+  # images (`make images`, images/README.md): podman/buildah build, mmdebstrap makes the Debian base
+  podman buildah skopeo mmdebstrap uidmap fuse-overlayfs
+  # the local Kubernetes node (`make node-up`, local/cluster/README.md): runtime, CNI, kube-proxy's tools
+  containerd runc containernetworking-plugins iptables conntrack socat
 )
 missing=()
 for p in "${packages[@]}"; do

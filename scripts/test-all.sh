@@ -45,11 +45,15 @@ trap cleanup EXIT
 t_all=$SECONDS
 make --no-print-directory build || { echo "build failed: nothing was tested"; exit 1; }
 
+suite typecheck npx tsc -p tsconfig.typecheck.json
 suite lint npx eslint . --max-warnings 0
 suite format npx prettier --check . --log-level warn
 suite typescript-unit npx vitest run --project unit
 has_target test-firmware && suite firmware-c make --no-print-directory test-firmware
 has_target test-monitoring && suite monitoring-rules make --no-print-directory test-monitoring
+# Container images with podman (cold: minutes; unchanged: seconds), then what they must not hold.
+suite images make --no-print-directory images
+suite images-check npx vitest run --project images
 
 if $IOTPIPE stack status >/dev/null 2>&1; then
   echo "the local stack was already running: using it, and leaving it running"

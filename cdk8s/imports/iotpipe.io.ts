@@ -222,7 +222,7 @@ export interface IoTPipelineSpecMqtt {
   readonly topicPrefix?: string;
 
   /**
-   * Payload formats the adapter accepts; others go to the DLQ.
+   * Payload formats the adapter accepts; a message of another format goes to the DLQ (FORMAT_NOT_ACCEPTED).
    *
    * @schema IoTPipelineSpecMqtt#payloadFormats
    */
@@ -409,11 +409,11 @@ export interface IoTPipelineSpecSink {
   readonly databaseSecret: IoTPipelineSpecSinkDatabaseSecret;
 
   /**
-   * Table the sink writes (its migrations create it).
+   * Table the sink writes; its migrations create it with the columns, constraints, indexes and time partitioning of sensor_readings. The views, hourly and daily aggregates, archive and retention cover sensor_readings only.
    *
    * @schema IoTPipelineSpecSink#table
    */
-  readonly table?: IoTPipelineSpecSinkTable;
+  readonly table?: string;
 
   /**
    * @schema IoTPipelineSpecSink#batchSize
@@ -498,7 +498,7 @@ export interface IoTPipelineSpecProcessor {
   readonly silenceAfterSeconds?: number;
 
   /**
-   * Fixed alert thresholds by measurement (temperature, humidity, ...).
+   * Fixed alert bands by measurement (temperature, humidity, ...): a reading below min or above max raises a threshold alert.
    *
    * @schema IoTPipelineSpecProcessor#thresholds
    */
@@ -740,16 +740,6 @@ export function toJson_IoTPipelineSpecSinkDatabaseSecret(obj: IoTPipelineSpecSin
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * Table the sink writes (its migrations create it).
- *
- * @schema IoTPipelineSpecSinkTable
- */
-export enum IoTPipelineSpecSinkTable {
-  /** sensor_readings */
-  SENSOR_UNDERSCORE_READINGS = "sensor_readings",
-}
 
 /**
  * @schema IoTPipelineSpecProcessorThresholds

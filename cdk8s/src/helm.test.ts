@@ -57,7 +57,7 @@ describe('the Helm chart (charts/iotpipe)', () => {
       workloads: Record<string, Record<string, { image: string }>>;
     };
     values.workloads['mosquitto']!['mosquitto']!.image = 'registry.example/mosquitto:2.0.22-custom';
-    const sts = byKey(renderChart(chart.files, values as never, 'x'))['StatefulSet/mosquitto'] as unknown as {
+    const sts = byKey(renderChart(chart.files, values, 'x'))['StatefulSet/mosquitto'] as unknown as {
       spec: { template: { spec: { containers: Array<{ image: string }> } } };
     };
     expect(sts.spec.template.spec.containers[0]!.image).toBe('registry.example/mosquitto:2.0.22-custom');

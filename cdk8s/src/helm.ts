@@ -74,7 +74,17 @@ function extractValues(obj: ManifestObject, values: Values, tokens: Map<string, 
     spec['resources'] = put(['kafka', 'nodePool', 'resources'], spec['resources'] ?? null);
     const volumes = (spec['storage'] as Record<string, Json>)['volumes'] as Array<Record<string, Json>>;
     for (const v of volumes)
-      v['size'] = put(['kafka', 'nodePool', 'storage', String(v['id'])], v['size'] ?? null);
+      v['size'] = put(
+        [
+          'kafka',
+          'nodePool',
+          'storage',
+          typeof v['id'] === 'number' || typeof v['id'] === 'string'
+            ? String(v['id'])
+            : JSON.stringify(v['id']),
+        ],
+        v['size'] ?? null,
+      );
     spec['jvmOptions'] = put(['kafka', 'nodePool', 'jvmOptions'], spec['jvmOptions'] ?? null);
   }
   if (obj.kind === 'Secret') {

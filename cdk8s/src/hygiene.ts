@@ -198,7 +198,7 @@ export function memoryRequests(objects: readonly ManifestObject[]): {
     const spec = o['spec'] as Record<string, unknown> | undefined;
     if (o.kind === 'KafkaNodePool') {
       parts[`KafkaNodePool/${o.metadata.name}`] =
-        req(spec as never) * ((spec?.['replicas'] as number | undefined) ?? 0);
+        req(spec) * ((spec?.['replicas'] as number | undefined) ?? 0);
     }
     if (o.kind === 'Kafka') {
       const topicOperator = (spec?.['entityOperator'] as { topicOperator?: never } | undefined)

@@ -1,3 +1,5 @@
+import { OPERATOR_IMAGE, WORKLOADS_IMAGE } from '@iotpipe/local/images';
+
 /**
  * Every image the platform runs, pinned by tag. Digests would pin harder, but they cannot be
  * looked up or verified without a registry (this project builds offline), so the tags are the
@@ -12,8 +14,9 @@ export const IMAGES = {
   postgresExporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
   mosquitto: 'eclipse-mosquitto:2.0.22',
   mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',
-  operator: 'ghcr.io/iotpipe/operator:0.1.0',
-  workloads: 'ghcr.io/iotpipe/workloads:0.1.0',
+  // The project's own: `make images` builds them under these names (local/src/images/catalog.ts).
+  operator: OPERATOR_IMAGE,
+  workloads: WORKLOADS_IMAGE,
 } as const;
 
 /** True when an image reference names a tag other than `latest` or a digest. */

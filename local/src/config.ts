@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvReader } from './env.js';
+import { EnvReader, FLAVOR_CHOICES } from '@iotpipe/contract';
 
 /** Pinned versions of everything the stack downloads; the Maven descriptors in local/maven agree. */
 export const VERSIONS = {
@@ -9,9 +9,6 @@ export const VERSIONS = {
   apicurio: '3.3.3',
   jmxExporter: '1.0.1',
 } as const;
-
-/** POSTGRES_FLAVOR's values; the migrator's FLAVOR_CHOICES, which a unit test holds equal. */
-export const POSTGRES_FLAVOR_CHOICES = ['auto', 'timescale', 'native'] as const;
 
 export interface StackConfig {
   readonly repoRoot: string;
@@ -86,7 +83,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     },
     postgres: {
       flavor:
-        r.oneOf('postgres.flavor', 'POSTGRES_FLAVOR', POSTGRES_FLAVOR_CHOICES, 'auto') === 'native'
+        r.oneOf('postgres.flavor', 'POSTGRES_FLAVOR', FLAVOR_CHOICES, 'auto') === 'native'
           ? 'native'
           : 'timescale',
       binDir: resolve(r.string('postgres.binDir', 'IOTPIPE_POSTGRES_BIN_DIR', '/usr/lib/postgresql/15/bin')),

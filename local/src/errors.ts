@@ -11,15 +11,3 @@ export class StackError extends Error {
     this.name = 'StackError';
   }
 }
-
-/** A configuration value that does not validate; names the field and its env variable. */
-export class ConfigError extends Error {
-  constructor(
-    readonly field: string,
-    readonly envVar: string,
-    problem: string,
-  ) {
-    super(`invalid config ${field} (${envVar}): ${problem}`);
-    this.name = 'ConfigError';
-  }
-}

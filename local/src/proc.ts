@@ -26,7 +26,7 @@ export function run(
         maxBuffer: 64 * 1024 * 1024,
       },
       (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+        if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') {
           reject(err);
           return;
         }

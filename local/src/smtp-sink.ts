@@ -62,6 +62,7 @@ export class SmtpSink {
       this.smtp!.listen(this.config.smtpPort, this.config.host, () => resolve());
     });
     this.http = createServer((req, res) => {
+      // Not awaited: an HTTP handler cannot be awaited; both outcomes answer the request.
       void this.handle(req.method ?? 'GET', req.url ?? '/').then(
         ({ status, body }) => {
           res.writeHead(status, { 'content-type': 'application/json' });

@@ -424,6 +424,7 @@ export class ChaosRun {
       await new Promise<void>((resolve) => {
         if (remaining.size === 0) resolve();
         const timer = setTimeout(resolve, 60_000);
+        // Not awaited: run() resolves once the consumer starts; the messages resolve the wait.
         void consumer.run({
           eachMessage: async ({ partition, message }) => {
             const value = message.value;

@@ -152,6 +152,7 @@ describe('local kube-apiserver', () => {
     let abort: (() => void) | undefined;
     const seen = new Promise<KafkaTopic>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no MODIFIED event within 10 s')), 10_000);
+      // Not awaited: the watch reports through its callbacks, which settle `seen`.
       void new Watch(ns.kubeConfig)
         .watch(
           `/apis/kafka.strimzi.io/v1/namespaces/${ns.name}/kafkatopics`,
@@ -163,7 +164,7 @@ describe('local kube-apiserver', () => {
             }
           },
           (err: unknown) => {
-            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+            if (err) reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
           },
         )
         .then((req) => {

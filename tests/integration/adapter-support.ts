@@ -129,8 +129,8 @@ export function spawnAdapter(env: Record<string, string>): { child: ChildProcess
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => log.push(d.toString()));
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
+  child.stdout.on('data', (d: Buffer) => log.push(d.toString()));
+  child.stderr.on('data', (d: Buffer) => log.push(d.toString()));
   return { child, log };
 }
 

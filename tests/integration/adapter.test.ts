@@ -370,6 +370,69 @@ describe('adapter: MQTT -> Kafka on the local stack', () => {
     });
   });
 
+  describe('payload formats the pipeline does not accept (ADAPTER_PAYLOAD_FORMATS, the CRD mqtt.payloadFormats)', () => {
+    let h: Harness | undefined;
+    afterAll(() => stopHarness(h));
+
+    it('go to the DLQ as FORMAT_NOT_ACCEPTED with the format named, however valid; the accepted ones are read', async () => {
+      h = await startHarness({ ADAPTER_PAYLOAD_FORMATS: 'simulator,esp32', ADAPTER_SUBSCRIPTIONS: '#' });
+      const mac = 'CB:B8:33:4C:88:4F';
+      const data = bytesToHex(
+        encodeFormat5Advertisement({
+          mac,
+          temperature: 24.3,
+          humidity: 53.49,
+          pressure: 100_044,
+          accelerationX: 0.004,
+          accelerationY: -0.004,
+          accelerationZ: 1.036,
+          batteryVoltage: 2.977,
+          txPower: 4,
+          movementCounter: 66,
+          measurementSequence: 205,
+        }),
+      );
+      const gateway = { gw_mac: 'C8:25:2D:8E:9C:2C', rssi: -62, aoa: [], data, coords: '' };
+      const refused = [
+        [`ruuvi/C8:25:2D:8E:9C:2C/${mac}`, JSON.stringify(gateway)],
+        ['ruuvi/C8:25:2D:8E:9C:2C/gw_status', JSON.stringify({ state: 'online' })],
+      ] as const;
+      for (const [t, payload] of refused) await pub.publishAsync(`${h.prefix}${t}`, payload, { qos: 1 });
+      const esp32 = { mac: 'C6:8D:C6:26:39:A6', temperature: 21.5, battery: 3.0, rssi: -70, sequence: 9 };
+      await pub.publishAsync(`${h.prefix}ruuvitag/data`, JSON.stringify(esp32), { qos: 1 });
+      const sim = {
+        device_id: 'sim-formats_temperature',
+        device_type: 'temperature_sensor',
+        timestamp: new Date().toISOString(),
+        value: 21,
+        unit: '°C',
+        sequence: 1,
+      };
+      await pub.publishAsync(`${h.prefix}iotpipe/sim/formats`, JSON.stringify(sim), { qos: 1 });
+
+      const metrics = await quiesce(h, 4);
+      await waitFor('dead letters consumed', () => h!.deadLetters.records.length >= 2);
+      const dead = await Promise.all(
+        h.deadLetters.records.map(async (r) => (await decodeConfluent(r.value)).value),
+      );
+      expect(dead.map((d) => [d.source, d.error_code]).sort()).toEqual(
+        refused.map(([t]) => [`${h!.prefix}${t}`, 'FORMAT_NOT_ACCEPTED']).sort(),
+      );
+      for (const d of dead)
+        expect(d.reason).toBe(
+          'payload format ruuvi-gateway is not one this pipeline accepts (simulator, esp32)',
+        );
+      expect(metrics.get('mqtt_adapter_dlq_messages_total{error_code="FORMAT_NOT_ACCEPTED"}')).toBe(2);
+      await waitFor('accepted readings consumed', () => h!.readings.records.length >= 2);
+      const ids = await Promise.all(
+        h.readings.records.map(async (r) => (await decodeConfluent(r.value)).value.device_id),
+      );
+      expect(ids.sort()).toEqual(['c6:8d:c6:26:39:a6_temperature', 'sim-formats_temperature']);
+      expect(await topicSize(h.dlq)).toBe(2);
+      expect(await topicSize(h.topic)).toBe(2);
+    });
+  });
+
   describe('schema evolution', () => {
     let h: Harness | undefined;
     afterAll(() => stopHarness(h));

@@ -118,9 +118,10 @@ describe('every PromQL expression parses and runs on the local Prometheus', () =
     ...d.panels.flatMap((p) =>
       (p.targets ?? []).filter((t) => t.expr).map((t) => [`${d.uid}: ${p.title}`, promql(t.expr!)] as const),
     ),
-    ...d.templating.list
-      .map((v) => [`${d.uid}: variable ${v.name}`, variableQuery(v.query)] as const)
-      .filter((x): x is readonly [string, string] => x[1] !== undefined),
+    ...d.templating.list.flatMap((v) => {
+      const q = variableQuery(v.query);
+      return q === undefined ? [] : [[`${d.uid}: variable ${v.name}`, q] as const];
+    }),
   ]);
 
   it('the dashboards have PromQL panels and variables for namespace and pipeline', () => {
@@ -204,8 +205,8 @@ function startCli(name: string, args: string[], env: Record<string, string>): Ch
     lines.push(...b.toString().split('\n').filter(Boolean));
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   child.once('exit', (code, signal) => {
     if (!stopping) exitedEarly.push(`${name} exited (${code ?? signal})`);
   });

@@ -14,13 +14,15 @@ import {
   flavourUnavailable,
   makeReadings,
   migrate,
-  oneRow,
   type TestDatabase,
 } from './db-support.js';
+import { onlyRow } from '../support/rows.js';
 
 const exec = promisify(execFile);
 const cli = join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
 const README_DEVICE = 'c6:8d:c6:26:39:a6_temperature';
+/** `iotpipe query --json` output: an array of rows. */
+const jsonRows = <Row = Record<string, unknown>>(text: string) => JSON.parse(text) as Row[];
 
 interface Statement {
   title: string;
@@ -132,8 +134,8 @@ for (const flavor of FLAVOURS) {
         }
       } else {
         it('on plain PostgreSQL the TimescaleDB catalog queries fail for lack of the extension, as expected', async () => {
-          const { n } = await oneRow(
-            db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`,
+          const { n } = onlyRow(
+            await db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`,
           );
           expect(n).toBe(0);
           for (const statement of [
@@ -153,28 +155,30 @@ for (const flavor of FLAVOURS) {
       };
 
       it('`iotpipe query` answers each question; --json gives parseable rows', async () => {
-        const summary = JSON.parse(await iotpipe(['query', 'summary', '--json', '--limit', '1000'])) as Array<
-          Record<string, unknown>
-        >;
+        const summary = jsonRows(await iotpipe(['query', 'summary', '--json', '--limit', '1000']));
         expect(summary).toHaveLength(21);
         expect(summary.find((r) => r.device_id === README_DEVICE)).toMatchObject({
           reading_count: 32,
           anomaly_count: 1,
         });
 
-        const gaps = JSON.parse(
+        const gaps = jsonRows<{ gap_minutes: string }>(
           await iotpipe(['query', 'gaps', '--json', '--minutes', '30', '--device', README_DEVICE]),
         );
         expect(gaps).toHaveLength(1);
-        expect(Number(gaps[0].gap_minutes)).toBe(50);
+        expect(Number(gaps[0]!.gap_minutes)).toBe(50);
 
-        const history = JSON.parse(await iotpipe(['query', 'device', README_DEVICE, '--json']));
+        const history = jsonRows(await iotpipe(['query', 'device', README_DEVICE, '--json']));
         expect(history).toHaveLength(32);
-        const hourly = JSON.parse(await iotpipe(['query', 'hourly', '--json', '--device', README_DEVICE]));
-        expect(hourly.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
-        const daily = JSON.parse(await iotpipe(['query', 'daily', '--json', '--device', README_DEVICE]));
-        expect(daily.reduce((a: number, r: { reading_count: number }) => a + r.reading_count, 0)).toBe(32);
-        const anomalies = JSON.parse(await iotpipe(['query', 'anomalies', '--json', '--limit', '1000']));
+        const hourly = jsonRows<{ reading_count: number }>(
+          await iotpipe(['query', 'hourly', '--json', '--device', README_DEVICE]),
+        );
+        expect(hourly.reduce((a, r) => a + r.reading_count, 0)).toBe(32);
+        const daily = jsonRows<{ reading_count: number }>(
+          await iotpipe(['query', 'daily', '--json', '--device', README_DEVICE]),
+        );
+        expect(daily.reduce((a, r) => a + r.reading_count, 0)).toBe(32);
+        const anomalies = jsonRows(await iotpipe(['query', 'anomalies', '--json', '--limit', '1000']));
         expect(anomalies.length).toBeGreaterThan(1);
         const recent = await iotpipe(['query', 'recent', '--limit', '5', '--type', 'temperature_sensor']);
         expect(recent.split('\n')[0]).toMatch(

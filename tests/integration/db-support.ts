@@ -32,13 +32,6 @@ export function flavourTitle(flavor: DbFlavor): string {
   return `${flavor} flavour${reason ? ` (${reason})` : ''}`;
 }
 
-/** The one row of a query that returns exactly one (count(*), exists ...); throws when there is none. */
-export async function oneRow<T>(query: PromiseLike<readonly T[]>): Promise<T> {
-  const rows = await query;
-  if (rows.length !== 1) throw new Error(`expected one row, got ${rows.length}`);
-  return rows[0]!;
-}
-
 /** Applies the project's migrations with the flavour forced, as POSTGRES_FLAVOR does. */
 export async function migrate(url: string, flavor: DbFlavor): Promise<void> {
   const result = await new Migrator({ databaseUrl: url, flavor }).migrate();
@@ -156,12 +149,12 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until check() is truthy or the deadline passes (then throws with the last value). */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T>,
+  check: () => Promise<T | null | undefined | false>,
   timeoutMs: number,
   everyMs = 500,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
+  let last: T | null | undefined | false;
   for (;;) {
     last = await check();
     if (last) return last;

@@ -18,10 +18,10 @@ import {
   flavourUnavailable,
   makeReadings,
   migrate,
-  oneRow,
   waitFor,
   type TestDatabase,
 } from './db-support.js';
+import { onlyRow } from '../support/rows.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -113,8 +113,8 @@ for (const flavor of FLAVOURS) {
             const day = new Date(today + d * DAY).toISOString().slice(0, 10).replace(/-/g, '');
             expect(names, `partition for ${day}`).toContain(`sensor_readings_p${day}`);
           }
-          const { n } = await oneRow(
-            db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`,
+          const { n } = onlyRow(
+            await db.sql`select count(*)::int as n from pg_extension where extname = 'timescaledb'`,
           );
           expect(n).toBe(0);
         } else {
@@ -132,7 +132,7 @@ for (const flavor of FLAVOURS) {
             { view_name: 'sensor_readings_daily', materialized_only: false },
             { view_name: 'sensor_readings_hourly', materialized_only: false },
           ]);
-          const jobs = await db.sql`
+          const jobs = await db.sql<{ proc_name: string; hypertable_name: string; every: string }[]>`
             select proc_name, hypertable_name, schedule_interval::text as every
               from timescaledb_information.jobs where job_id >= 1000 order by proc_name, hypertable_name`;
           expect(jobs.map((j) => j.proc_name)).toEqual([
@@ -224,8 +224,8 @@ for (const flavor of FLAVOURS) {
           expect(await s.write([copyLine(0, thirdGateway)])).toBe(0);
           const wrapped = { ...r, timestamp: new Date(r.timestamp.getTime() - DAY) };
           expect(await s.write([copyLine(0, wrapped)])).toBe(1);
-          const { n } = await oneRow(
-            db.sql`select count(*)::int as n from sensor_readings where reading_id = ${r.reading_id}`,
+          const { n } = onlyRow(
+            await db.sql`select count(*)::int as n from sensor_readings where reading_id = ${r.reading_id}`,
           );
           expect(n).toBe(2);
         } finally {
@@ -245,8 +245,8 @@ for (const flavor of FLAVOURS) {
           expect(classifyPgError(err)).toBe('record');
           const err2 = await s.write([copyLine(0, { ...good!, value: Number.NaN })]).catch((e: unknown) => e);
           expect(classifyPgError(err2)).toBe('record');
-          const { n } = await oneRow(
-            db.sql`select count(*)::int as n from sensor_readings where reading_id like 'chk-%'`,
+          const { n } = onlyRow(
+            await db.sql`select count(*)::int as n from sensor_readings where reading_id like 'chk-%'`,
           );
           expect(n).toBe(0);
         } finally {
@@ -289,8 +289,8 @@ for (const flavor of FLAVOURS) {
 
           if (flavor === 'native') {
             // Every row without a daily partition sits in DEFAULT: 10, 40, 100 days ago and 20 days ahead.
-            const { n: inDefault } = await oneRow(
-              db.sql`select count(*)::int as n from sensor_readings_default`,
+            const { n: inDefault } = onlyRow(
+              await db.sql`select count(*)::int as n from sensor_readings_default`,
             );
             expect(inDefault).toBe(80);
           } else {
@@ -308,13 +308,15 @@ for (const flavor of FLAVOURS) {
               rows_moved_from_default: 80,
               partitions_archived: expect.any(Number),
             });
-            const { n: leftInDefault } = await oneRow(
-              db.sql`select count(*)::int as n from sensor_readings_default`,
+            const { n: leftInDefault } = onlyRow(
+              await db.sql`select count(*)::int as n from sensor_readings_default`,
             );
             expect(leftInDefault).toBe(0);
             // The 10-day-old rows now live in their own daily partition, not in DEFAULT.
-            const { part } = await oneRow(db.sql`
-              select tableoid::regclass::text as part from sensor_readings where device_id = 'tenDays_temperature' limit 1`);
+            const { part } = onlyRow(
+              await db.sql`
+              select tableoid::regclass::text as part from sensor_readings where device_id = 'tenDays_temperature' limit 1`,
+            );
             expect(part).toMatch(/^sensor_readings_p\d{8}$/);
             const old = await db.sql`
               select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -330,7 +332,7 @@ for (const flavor of FLAVOURS) {
             // The chunks are gone, as tables and from TimescaleDB's catalog.
             expect(await oldChunks(db.sql, cut)).toEqual([]);
             for (const chunk of chunksBefore) {
-              const { exists } = await oneRow(db.sql`select to_regclass(${chunk}) is not null as exists`);
+              const { exists } = onlyRow(await db.sql`select to_regclass(${chunk}) is not null as exists`);
               expect(exists, chunk).toBe(false);
             }
           }
@@ -355,8 +357,8 @@ for (const flavor of FLAVOURS) {
           });
           // Retention shorter than the archive's oldest rows deletes them.
           expect(await s.maintain(3, 30, 35)).toMatchObject({ archive_rows_deleted: 20 });
-          const { n: leftArchived } = await oneRow(
-            db.sql`select count(*)::int as n from sensor_readings_archive`,
+          const { n: leftArchived } = onlyRow(
+            await db.sql`select count(*)::int as n from sensor_readings_archive`,
           );
           expect(leftArchived).toBe(0);
         } finally {
@@ -392,8 +394,8 @@ for (const flavor of FLAVOURS) {
           await s.write(readings.slice(200).map((r, i) => copyLine(i, r)));
           expect(await aggregateDiff(db.sql, 'sensor_readings_hourly', '1 hour', 'fresh-')).toEqual([]);
           expect(await aggregateDiff(db.sql, 'sensor_readings_daily', '1 day', 'fresh-')).toEqual([]);
-          const { total } = await oneRow(
-            db.sql`select sum(reading_count)::int as total from sensor_readings_daily where device_id like 'fresh-%'`,
+          const { total } = onlyRow(
+            await db.sql`select sum(reading_count)::int as total from sensor_readings_daily where device_id like 'fresh-%'`,
           );
           expect(total).toBe(300);
         } finally {
@@ -453,12 +455,10 @@ for (const flavor of FLAVOURS) {
           }
           await materialize(s);
           const counted = async (view: string) =>
-            (
-              await oneRow(
-                db.sql.unsafe(
-                  `select coalesce(sum(reading_count), 0)::int as n from ${view} where device_id like 'kept-%'`,
-                ),
-              )
+            onlyRow(
+              await db.sql.unsafe(
+                `select coalesce(sum(reading_count), 0)::int as n from ${view} where device_id like 'kept-%'`,
+              ),
             ).n as number;
           expect(await counted('sensor_readings_hourly')).toBe(60);
           expect(await counted('sensor_readings_daily')).toBe(60);
@@ -467,8 +467,8 @@ for (const flavor of FLAVOURS) {
           await materialize(s);
           expect(await counted('sensor_readings_hourly')).toBe(60);
           expect(await counted('sensor_readings_daily')).toBe(60);
-          const { n: raw } = await oneRow(
-            db.sql`select count(*)::int as n from sensor_readings where device_id like 'kept-%'`,
+          const { n: raw } = onlyRow(
+            await db.sql`select count(*)::int as n from sensor_readings where device_id like 'kept-%'`,
           );
           expect(raw).toBe(0);
         } finally {
@@ -496,7 +496,7 @@ for (const flavor of FLAVOURS) {
               1_000,
             );
             for (const j of jobs) {
-              expect(after!.get(j), `job ${j}`).toMatchObject({ failures: 0, status: 'Success' });
+              expect(after.get(j), `job ${j}`).toMatchObject({ failures: 0, status: 'Success' });
             }
             const errors = await db.sql`select job_id, err_message from timescaledb_information.job_errors`;
             expect(errors).toEqual([]);
@@ -583,9 +583,11 @@ for (const flavor of FLAVOURS) {
             expect(await s.write(readings.slice(0, 2000).map((r, k) => copyLine(k, r)))).toBe(0);
             const lateReading = { ...readings[0]!, reading_id: `${readings[0]!.device_id}#late` };
             expect(await s.write([copyLine(0, lateReading)])).toBe(1);
-            const { n } = await oneRow(db.sql`
+            const { n } = onlyRow(
+              await db.sql`
             select count(*)::int as n from sensor_readings
-             where "timestamp" >= ${new Date(day)} and "timestamp" < ${new Date(day + DAY)}`);
+             where "timestamp" >= ${new Date(day)} and "timestamp" < ${new Date(day + DAY)}`,
+            );
             expect(n).toBe(readings.length + 1);
           } finally {
             await s.stop();

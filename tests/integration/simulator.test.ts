@@ -172,7 +172,8 @@ describe('iotpipe simulate', () => {
     await consumer.run({
       eachMessage: async ({ message }) => {
         const r = (await registry.decode(message.value!)) as SensorReading;
-        if (message.key?.toString() !== r.device_id) problems.push(`key ${message.key} for ${r.device_id}`);
+        if (message.key?.toString() !== r.device_id)
+          problems.push(`key ${message.key?.toString()} for ${r.device_id}`);
         records.push(r);
         if (records.length >= manifest.messages) done();
       },

@@ -17,6 +17,7 @@ import {
   waitFor,
   type TestDatabase,
 } from './db-support.js';
+import { onlyRow } from '../support/rows.js';
 
 const cli = join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
 
@@ -114,10 +115,12 @@ for (const flavor of FLAVOURS) {
     };
 
     const storedCount = async () => {
-      const [{ exists }] = await db.sql`select to_regclass('sensor_readings') is not null as exists`;
+      const { exists } = onlyRow(
+        await db.sql<{ exists: boolean }[]>`select to_regclass('sensor_readings') is not null as exists`,
+      );
       if (!exists) return 0; // the first sink has not migrated yet
-      const [{ n }] = await db.sql`select count(*)::int as n from sensor_readings`;
-      return n as number;
+      const { n } = onlyRow(await db.sql<{ n: number }[]>`select count(*)::int as n from sensor_readings`);
+      return n;
     };
 
     /** Waits until the sink is visibly writing (the row count moved), then a random moment more. */
@@ -231,8 +234,11 @@ for (const flavor of FLAVOURS) {
         })),
       );
       expect(stored).toBe(expected);
-      const [{ gw2 }] =
-        await db.sql`select count(*)::int as gw2 from sensor_readings where gateway_id = 'gw-2'`;
+      const { gw2 } = onlyRow(
+        await db.sql<
+          { gw2: number }[]
+        >`select count(*)::int as gw2 from sensor_readings where gateway_id = 'gw-2'`,
+      );
       expect(gw2).toBe(0);
 
       // The surviving sink rode out the outage: logged once each way, metrics say connected again.

@@ -64,6 +64,7 @@ describe('local stack', () => {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const received = await new Promise<Buffer>((resolve) => {
+      // Not awaited: run() resolves once the consumer starts; the first message resolves the wait.
       void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!) });
     });
     await consumer.disconnect();
@@ -131,6 +132,7 @@ describe('local stack', () => {
       await consumer.subscribe({ topic, fromBeginning: true });
       const got: string[] = [];
       await new Promise<void>((resolve) => {
+        // Not awaited: run() resolves once the consumer starts; the messages resolve the wait.
         void consumer.run({
           eachMessage: async ({ message }) => {
             got.push(message.value!.toString());

@@ -84,13 +84,15 @@ async function containerEnv(env: V1EnvVar[], podName: string): Promise<Record<st
   for (const e of env) {
     let value: string;
     if (e.valueFrom?.secretKeyRef) {
+      const secretName = e.valueFrom.secretKeyRef.name;
+      if (secretName === undefined) throw new Error(`env ${e.name}: secretKeyRef without a name`);
       const secret = await core.readNamespacedSecret({
-        name: e.valueFrom.secretKeyRef.name,
+        name: secretName,
         namespace: ns.name,
       });
       const data = secret.data?.[e.valueFrom.secretKeyRef.key];
       if (data === undefined)
-        throw new Error(`Secret ${e.valueFrom.secretKeyRef.name} has no key ${e.valueFrom.secretKeyRef.key}`);
+        throw new Error(`Secret ${secretName} has no key ${e.valueFrom.secretKeyRef.key}`);
       value = Buffer.from(data, 'base64').toString('utf8');
     } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {
       value = podName;

@@ -17,7 +17,6 @@ import {
   RETAINED_FROM_ANNOTATION,
 } from '../../operator/src/children/names.js';
 import { workload } from '../../operator/src/children/desired.js';
-import type { IoTPipeline } from '../../operator/src/crd/iotpipeline.js';
 import type { Operator } from '../../operator/src/reconcile/operator.js';
 import {
   applyAsUser,
@@ -285,7 +284,7 @@ describe('IoTPipeline operator', () => {
     const topic = uniqueTopic('op-update');
     await applyAsUser(ns.kubeConfig, ns.name, pipelineManifest({ name: 'update', topic }));
     const before = await waitFor('sink Deployment', () => deploymentOf('update-sink'));
-    const adapterBefore = (await waitFor('adapter StatefulSet', () => statefulSetOf('update-adapter')))!;
+    const adapterBefore = await waitFor('adapter StatefulSet', () => statefulSetOf('update-adapter'));
     await waitFor(
       'generation 1 observed',
       async () => (await getPipeline(ns.kubeConfig, ns.name, 'update'))?.status?.observedGeneration === 1,
@@ -529,11 +528,11 @@ describe('IoTPipeline operator upgraded from a version that ran the adapter as a
     const pipeline = (await getPipeline(kc, ns3.name, 'upgrade'))!;
     const { serviceName, podManagementPolicy, updateStrategy, ...deploymentSpec } = workload(
       'adapter',
-      pipeline as IoTPipeline,
+      pipeline,
     ).spec;
     expect([serviceName, podManagementPolicy, updateStrategy]).not.toContain(undefined);
     const old = {
-      ...workload('adapter', pipeline as IoTPipeline),
+      ...workload('adapter', pipeline),
       kind: 'Deployment',
       spec: deploymentSpec,
     };

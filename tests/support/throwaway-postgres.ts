@@ -68,8 +68,8 @@ export class ThrowawayPostgres {
     const args = ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     const server = spawn(join(this.binDir, 'postgres'), args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
     this.server = server;
-    server.stdout!.on('data', (b: Buffer) => (this.log += b.toString()));
-    server.stderr!.on('data', (b: Buffer) => (this.log += b.toString()));
+    server.stdout.on('data', (b: Buffer) => (this.log += b.toString()));
+    server.stderr.on('data', (b: Buffer) => (this.log += b.toString()));
     const deadline = Date.now() + 60_000;
     for (;;) {
       const sql = postgres(this.url('postgres'), { max: 1, connect_timeout: 2, onnotice: () => {} });

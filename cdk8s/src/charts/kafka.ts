@@ -119,8 +119,8 @@ export class KafkaChart extends Chart {
         entityOperator: {
           topicOperator: {
             resources: {
-              requests: quantities(p.kafka.topicOperator.requests, KafkaSpecEntityOperatorTopicOperatorResourcesRequests.fromString),
-              limits: quantities(p.kafka.topicOperator.limits, KafkaSpecEntityOperatorTopicOperatorResourcesLimits.fromString),
+              requests: quantities(p.kafka.topicOperator.requests, (q) => KafkaSpecEntityOperatorTopicOperatorResourcesRequests.fromString(q)),
+              limits: quantities(p.kafka.topicOperator.limits, (q) => KafkaSpecEntityOperatorTopicOperatorResourcesLimits.fromString(q)),
             },
           },
           template: {
@@ -149,8 +149,8 @@ export class KafkaChart extends Chart {
           ],
         },
         resources: {
-          requests: quantities(p.kafka.resources.requests, KafkaNodePoolSpecResourcesRequests.fromString),
-          limits: quantities(p.kafka.resources.limits, KafkaNodePoolSpecResourcesLimits.fromString),
+          requests: quantities(p.kafka.resources.requests, (q) => KafkaNodePoolSpecResourcesRequests.fromString(q)),
+          limits: quantities(p.kafka.resources.limits, (q) => KafkaNodePoolSpecResourcesLimits.fromString(q)),
         },
         jvmOptions: { xms: p.kafka.heap, xmx: p.kafka.heap },
       },

@@ -43,7 +43,7 @@ export function ruleGroupsFromYaml(text: string, file: string): RuleGroup[] {
   if (!Array.isArray(groups)) throw new Error(`${file}: no 'groups' list`);
   for (const g of groups as Array<Partial<RuleGroup>>) {
     if (typeof g.name !== 'string' || !Array.isArray(g.rules)) throw new Error(`${file}: a group lacks name or rules`);
-    for (const r of g.rules) {
+    for (const r of g.rules as ReadonlyArray<Partial<RuleGroup['rules'][number]>>) {
       if (typeof r.expr !== 'string' && typeof r.expr !== 'number') throw new Error(`${file}: ${g.name}: a rule lacks expr`);
     }
   }

@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvReader } from '../env.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, EnvReader } from '@iotpipe/contract';
 
 /**
  * Everything the local control plane (etcd + kube-apiserver, no kubelet) needs to know, validated

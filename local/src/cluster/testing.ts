@@ -143,9 +143,7 @@ async function namespacedResources(
 }
 
 function errorCode(err: unknown): unknown {
-  return typeof err === 'object' && err !== null && 'code' in err
-    ? (err as { code: unknown }).code
-    : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
 }
 
 function isNotFound(err: unknown): boolean {

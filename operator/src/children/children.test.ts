@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SINK } from '@iotpipe/contract';
 import { defaultedSpec, type IoTPipeline } from '../crd/iotpipeline.js';
 import {
   desiredChildren,
@@ -192,7 +193,7 @@ describe('children of an IoTPipeline', () => {
       valueFrom: { secretKeyRef: { name: 'db', key: 'uri' } },
     });
     expect(envOf(sink)).toMatchObject({
-      DATA_SINK_BATCH_SIZE: '1000',
+      DATA_SINK_BATCH_SIZE: String(SINK.batchSize.default),
       DATA_SINK_COMMIT_INTERVAL: '5',
       SINK_GROUP_ID: 'ns1.p1-sink',
     });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Stage } from '@iotpipe/contract';
 import { API_VERSION, KIND, type IoTPipeline } from '../crd/iotpipeline.js';
 
 /** The field manager of every write the operator makes (server-side apply, status). */
@@ -11,15 +12,7 @@ export const CONFIG_HASH_ANNOTATION = 'iotpipe.io/config-hash';
 /** Put on KafkaTopics that outlived their IoTPipeline (deletionPolicy Retain). */
 export const RETAINED_FROM_ANNOTATION = 'iotpipe.io/retained-from';
 
-export const STAGES = ['adapter', 'sink', 'processor', 'simulator'] as const;
-export type Stage = (typeof STAGES)[number];
-
-/** Ports of each stage's /metrics, /healthz, /readyz (DESIGN.md: 8001 processor, 8002 adapter, 8003 sink). */
-export const METRICS_PORTS: Record<Exclude<Stage, 'simulator'>, number> = {
-  processor: 8001,
-  adapter: 8002,
-  sink: 8003,
-};
+export { METRICS_PORTS, STAGES, type Stage } from '@iotpipe/contract';
 
 export function childName(pipeline: IoTPipeline, suffix: Stage | 'topic' | 'dlq' | 'metrics'): string {
   return `${pipeline.metadata.name}-${suffix}`;

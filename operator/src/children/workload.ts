@@ -2,18 +2,30 @@
  * What each workload runs: ONE function builds a stage's command and environment, used for the
  * Deployments and the adapter's StatefulSet and read back by the end-to-end test, which runs
  * exactly that as a local process.
- * Workloads are configured only through env (and Secrets referenced from env); the variable
- * names are those of workloads/src/{config/common,adapter/config,sink/config,processor/config,
- * simulator/config}.ts.
+ * Workloads are configured only through env (and Secrets referenced from env). Every variable is
+ * written through the contract's declaration of the stage's settings (@iotpipe/contract
+ * stages.ts), the same declaration the stage's config loader reads: a setting no stage declares
+ * does not compile here.
  */
+import {
+  ADAPTER,
+  CONNECTION,
+  METRICS_PORTS,
+  POD_NAME_ENV,
+  PROCESSOR,
+  PROCESSOR_RULES,
+  SIMULATOR,
+  SINK,
+  STAGE_COMMANDS,
+  WORKLOADS_CLI,
+  settingsEnv,
+  type EnvValues,
+  type EnvVar,
+} from '@iotpipe/contract';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
-import { childName, METRICS_PORTS, resolveNames, stableHash, type Stage } from './names.js';
+import { childName, resolveNames, stableHash, type Stage } from './names.js';
 
-export interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef: { name: string; key: string } } | { fieldRef: { fieldPath: string } };
-}
+export { POD_NAME_ENV, STAGE_COMMANDS, WORKLOADS_CLI, type EnvVar } from '@iotpipe/contract';
 
 export interface WorkloadProcess {
   /** Run in the image's working directory (/app, the repository layout). */
@@ -23,20 +35,7 @@ export interface WorkloadProcess {
   metricsPort: number | null;
 }
 
-/** The workloads CLI inside the image; `iotpipe` is the same file on PATH. */
-export const WORKLOADS_CLI = ['node', 'workloads/dist/cli.js'] as const;
-/** The stage's subcommand of the CLI. */
-export const STAGE_COMMANDS: Record<Stage, string> = {
-  adapter: 'adapter',
-  sink: 'sink',
-  processor: 'process',
-  simulator: 'simulate',
-};
-
-/** Env var holding the pod name (downward API); later values refer to it as $(POD_NAME). */
-export const POD_NAME_ENV = 'POD_NAME';
-
-/** The adapter's ADAPTER_MQTT_CLIENT_ID limit (workloads/src/adapter/config.ts). */
+/** The adapter's ADAPTER_MQTT_CLIENT_ID limit (contract: ADAPTER.mqttClientId). */
 const MQTT_CLIENT_ID_MAX = 60;
 /** Longest StatefulSet ordinal of the adapter (spec.adapter.replicas <= 100). */
 const MAX_ORDINAL = '99';
@@ -58,13 +57,7 @@ export function adapterMqttClientId(pipeline: IoTPipeline): string {
   return `${prefix}.$(${POD_NAME_ENV})`;
 }
 
-function plain(name: string, value: string | number | boolean): EnvVar {
-  return { name, value: String(value) };
-}
-
-function fromSecret(name: string, secret: string, key: string): EnvVar {
-  return { name, valueFrom: { secretKeyRef: { name: secret, key } } };
-}
+const secret = (ref: { name: string; key: string }) => ({ secretKeyRef: { name: ref.name, key: ref.key } });
 
 /**
  * The adapter's shared-subscription group, or '-' (a plain subscription). Several replicas must
@@ -83,78 +76,80 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
   const names = resolveNames(pipeline);
   // First, so that later values can use $(POD_NAME): unique MQTT and Kafka client ids.
   const podName: EnvVar = { name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
-  const kafka = [
-    plain('KAFKA_BOOTSTRAP_SERVERS', names.bootstrapServers),
-    plain('SCHEMA_REGISTRY_URL', spec.schema.registryUrl),
-    plain('KAFKA_TOPIC', names.topic),
-    plain('KAFKA_DLQ_TOPIC', names.dlqTopic),
-    plain('KAFKA_ALERTS_TOPIC', spec.processor.alertsTopic),
-  ];
+  const kafka: EnvValues<typeof CONNECTION> = {
+    kafkaBrokers: names.bootstrapServers.split(','),
+    schemaRegistryUrl: spec.schema.registryUrl,
+    topic: names.topic,
+    dlqTopic: names.dlqTopic,
+    alertsTopic: spec.processor.alertsTopic,
+  };
   const creds = spec.mqtt.credentialsSecret;
-  const mqtt = [
-    plain('MQTT_URL', spec.mqtt.brokerUrl),
-    ...(creds
-      ? [
-          fromSecret('MQTT_USERNAME', creds.name, creds.usernameKey),
-          fromSecret('MQTT_PASSWORD', creds.name, creds.passwordKey),
-        ]
-      : []),
-  ];
+  const mqtt: EnvValues<typeof CONNECTION> = {
+    mqttUrl: spec.mqtt.brokerUrl,
+    ...(creds && {
+      mqttUsername: secret({ name: creds.name, key: creds.usernameKey }),
+      mqttPassword: secret({ name: creds.name, key: creds.passwordKey }),
+    }),
+  };
+  const podId = `$(${POD_NAME_ENV})`;
   let env: EnvVar[];
   let metricsPort: number | null = null;
   switch (stage) {
     case 'adapter':
       metricsPort = METRICS_PORTS.adapter;
       env = [
-        ...kafka,
-        ...mqtt,
-        plain('ADAPTER_SUBSCRIPTIONS', spec.mqtt.topicFilters.join(',')),
-        ...(spec.mqtt.topicPrefix ? [plain('ADAPTER_TOPIC_PREFIX', spec.mqtt.topicPrefix)] : []),
-        plain('ADAPTER_PAYLOAD_FORMATS', spec.mqtt.payloadFormats.join(',')),
-        plain('ADAPTER_SHARED_GROUP', adapterSharedGroup(pipeline)),
-        plain('ADAPTER_MQTT_CLIENT_ID', adapterMqttClientId(pipeline)),
-        plain('ADAPTER_METRICS_PORT', metricsPort),
+        ...settingsEnv(CONNECTION, { ...kafka, ...mqtt }),
+        ...settingsEnv(ADAPTER, {
+          subscriptions: spec.mqtt.topicFilters,
+          ...(spec.mqtt.topicPrefix && { topicPrefix: spec.mqtt.topicPrefix }),
+          payloadFormats: spec.mqtt.payloadFormats,
+          sharedGroup: adapterSharedGroup(pipeline),
+          mqttClientId: adapterMqttClientId(pipeline),
+          metricsPort,
+        }),
       ];
       break;
     case 'sink':
       metricsPort = METRICS_PORTS.sink;
       env = [
-        ...kafka,
-        fromSecret('DATABASE_URL', spec.sink.databaseSecret.name, spec.sink.databaseSecret.key),
-        plain('SINK_TABLE', spec.sink.table),
-        plain('SINK_GROUP_ID', names.sinkGroup),
-        plain('SINK_CLIENT_ID', `$(${POD_NAME_ENV})`),
-        plain('DATA_SINK_BATCH_SIZE', spec.sink.batchSize),
-        // The original README's unit: seconds.
-        plain('DATA_SINK_COMMIT_INTERVAL', spec.sink.batchIntervalMs / 1000),
-        plain('SINK_METRICS_PORT', metricsPort),
+        ...settingsEnv(CONNECTION, { ...kafka, databaseUrl: secret(spec.sink.databaseSecret) }),
+        ...settingsEnv(SINK, {
+          table: spec.sink.table,
+          groupId: names.sinkGroup,
+          clientId: podId,
+          batchSize: spec.sink.batchSize,
+          commitIntervalMs: spec.sink.batchIntervalMs,
+          metricsPort,
+        }),
       ];
       break;
     case 'processor':
       metricsPort = METRICS_PORTS.processor;
       env = [
-        ...kafka,
-        plain('PROCESSOR_GROUP_ID', names.processorGroup),
-        plain('PROCESSOR_CLIENT_ID', `$(${POD_NAME_ENV})`),
-        plain('PROCESSOR_ZSCORE_THRESHOLD', spec.processor.zScoreThreshold),
-        plain('PROCESSOR_BATTERY_LOW_PERCENT', spec.processor.batteryLowPercent),
-        plain('PROCESSOR_SILENCE_AFTER_SECONDS', spec.processor.silenceAfterSeconds),
-        plain('PROCESSOR_THRESHOLDS', JSON.stringify(spec.processor.thresholds ?? {})),
-        plain('PROCESSOR_METRICS_PORT', metricsPort),
+        ...settingsEnv(CONNECTION, kafka),
+        ...settingsEnv(PROCESSOR, { groupId: names.processorGroup, clientId: podId, metricsPort }),
+        ...settingsEnv(PROCESSOR_RULES, {
+          zScoreThreshold: spec.processor.zScoreThreshold,
+          batteryLowPercent: spec.processor.batteryLowPercent,
+          silenceAfterMs: spec.processor.silenceAfterSeconds * 1000,
+          thresholds: spec.processor.thresholds ?? {},
+        }),
       ];
       break;
     case 'simulator': {
       const sim = spec.simulator;
       env = [
-        ...mqtt,
-        plain('SIM_OUTPUT', 'mqtt'),
-        plain('SIM_MQTT_TOPIC_PREFIX', `${spec.mqtt.topicPrefix ?? ''}${sim?.topicPrefix ?? 'iotpipe/sim'}`),
-        plain('SIM_RUUVI_TAGS', 0),
-        plain('SIM_MQTT_CLIENT_ID', `$(${POD_NAME_ENV})`),
-        plain('IOT_NUM_DEVICES', sim?.devices ?? 8),
-        plain('IOT_DATA_INTERVAL_SEC', sim?.intervalSeconds ?? 1),
-        plain('IOT_ANOMALY_PROBABILITY', sim?.anomalyProbability ?? 0.05),
-        ...(sim?.deviceTypes ? [plain('IOT_DEVICE_TYPES', sim.deviceTypes.join(','))] : []),
+        ...settingsEnv(CONNECTION, mqtt),
+        ...settingsEnv(SIMULATOR, {
+          output: 'mqtt',
+          mqttTopicPrefix: `${spec.mqtt.topicPrefix ?? ''}${sim?.topicPrefix ?? SIMULATOR.mqttTopicPrefix.default}`,
+          ruuviTags: 0,
+          mqttClientId: podId,
+          numDevices: sim?.devices ?? SIMULATOR.numDevices.default,
+          intervalSec: sim?.intervalSeconds ?? SIMULATOR.intervalSec.default,
+          anomalyProbability: sim?.anomalyProbability ?? SIMULATOR.anomalyProbability.default,
+          ...(sim?.deviceTypes && { deviceTypes: sim.deviceTypes }),
+        }),
       ];
       break;
     }

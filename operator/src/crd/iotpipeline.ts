@@ -4,6 +4,17 @@
  * are made. Field defaults work with the manifests cdk8s generates (in-cluster service names).
  */
 import {
+  ADAPTER,
+  DEFAULT_READINGS_TABLE,
+  PAYLOAD_FORMATS,
+  PROCESSOR_RULES,
+  READINGS_TABLE_PATTERN,
+  SIMULATED_TYPES,
+  SIMULATOR,
+  SINK,
+  CONNECTION,
+} from '@iotpipe/contract';
+import {
   applyDefaults,
   boolean,
   integer,
@@ -36,7 +47,7 @@ const MQTT_FILTER_PATTERN = '^(#|(\\+|[^/+#]*)(/(\\+|[^/+#]*))*(/#)?)$';
 const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
-export const PAYLOAD_FORMATS = ['simulator', 'ruuvi-gateway', 'esp32'] as const;
+export { PAYLOAD_FORMATS, SIMULATED_TYPES } from '@iotpipe/contract';
 export const COMPATIBILITY_LEVELS = [
   'BACKWARD',
   'BACKWARD_TRANSITIVE',
@@ -46,7 +57,6 @@ export const COMPATIBILITY_LEVELS = [
   'FULL_TRANSITIVE',
   'NONE',
 ] as const;
-export const SIMULATED_TYPES = ['temperature', 'humidity', 'pressure', 'motion', 'light'] as const;
 
 const secretKeyRef = object({
   name: string({ pattern: DNS_SUBDOMAIN_PATTERN, maxLength: 253 })
@@ -90,8 +100,10 @@ export const specField = object({
       "Prefix (ending in '/') of every MQTT topic of this pipeline, filters and simulator alike: isolates tenants on one broker.",
     ),
     payloadFormats: list(oneOf(PAYLOAD_FORMATS), { minItems: 1, listType: 'set' })
-      .default([...PAYLOAD_FORMATS])
-      .describe('Payload formats the adapter accepts; others go to the DLQ.'),
+      .default([...ADAPTER.payloadFormats.default])
+      .describe(
+        'Payload formats the adapter accepts; a message of another format goes to the DLQ (FORMAT_NOT_ACCEPTED).',
+      ),
     sharedSubscriptionGroup: string({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }).describe(
       'Shared-subscription group ($share/<group>/<filter>) the adapter replicas split the messages in; default <namespace>.<name> with several replicas, none (a plain subscription, which Mosquitto keeps across its restart) with one.',
     ),
@@ -158,13 +170,14 @@ export const specField = object({
     databaseSecret: secretKeyRef
       .required()
       .describe('Secret key holding the database URL (postgres://user:password@host:port/db).'),
-    // The sink writes the table its migrations create; other names once the sink reads SINK_TABLE.
-    table: oneOf(['sensor_readings'] as const)
-      .default('sensor_readings')
-      .describe('Table the sink writes (its migrations create it).'),
-    batchSize: integer({ minimum: 1, maximum: 50_000 }).default(1000),
+    table: string({ pattern: READINGS_TABLE_PATTERN })
+      .default(DEFAULT_READINGS_TABLE)
+      .describe(
+        'Table the sink writes; its migrations create it with the columns, constraints, indexes and time partitioning of sensor_readings. The views, hourly and daily aggregates, archive and retention cover sensor_readings only.',
+      ),
+    batchSize: integer({ minimum: 1, maximum: 50_000 }).default(SINK.batchSize.default),
     batchIntervalMs: integer({ minimum: 10, maximum: 25_000 })
-      .default(5000)
+      .default(SINK.commitIntervalMs.default)
       .describe('Longest a reading waits for its batch to fill.'),
     replicas: integer({ minimum: 0, maximum: 1000 }).default(1),
     consumerGroup: string({ minLength: 1, maxLength: 255 }).describe('default <namespace>.<name>-sink'),
@@ -172,24 +185,30 @@ export const specField = object({
   processor: object({
     enabled: boolean().default(true),
     replicas: integer({ minimum: 0, maximum: 1000 }).default(1),
-    alertsTopic: string({ pattern: KAFKA_TOPIC_PATTERN, maxLength: 249 }).default('iot-alerts'),
+    alertsTopic: string({ pattern: KAFKA_TOPIC_PATTERN, maxLength: 249 }).default(
+      CONNECTION.alertsTopic.default,
+    ),
     zScoreThreshold: number({ minimum: 0.5, maximum: 1000 })
-      .default(4)
+      .default(PROCESSOR_RULES.zScoreThreshold.default)
       .describe('Alert when a reading is this many standard deviations from its device mean.'),
-    batteryLowPercent: number({ minimum: 0, maximum: 100 }).default(20),
+    batteryLowPercent: number({ minimum: 0, maximum: 100 }).default(
+      PROCESSOR_RULES.batteryLowPercent.default,
+    ),
     silenceAfterSeconds: number({ minimum: 1, maximum: 604_800 })
-      .default(300)
+      .default(PROCESSOR_RULES.silenceAfterMs.default / 1000)
       .describe('Alert when a device has sent nothing for this long.'),
     thresholds: map(threshold, { maxProperties: 64 }).describe(
-      'Fixed alert thresholds by measurement (temperature, humidity, ...).',
+      'Fixed alert bands by measurement (temperature, humidity, ...): a reading below min or above max raises a threshold alert.',
     ),
   }).defaultEmpty(),
   simulator: object({
-    devices: integer({ minimum: 1, maximum: 1_000_000 }).default(8),
-    intervalSeconds: number({ minimum: 0.001, maximum: 86_400 }).default(1),
-    anomalyProbability: number({ minimum: 0, maximum: 1 }).default(0.05),
+    devices: integer({ minimum: 1, maximum: 1_000_000 }).default(SIMULATOR.numDevices.default),
+    intervalSeconds: number({ minimum: 0.001, maximum: 86_400 }).default(SIMULATOR.intervalSec.default),
+    anomalyProbability: number({ minimum: 0, maximum: 1 }).default(SIMULATOR.anomalyProbability.default),
     deviceTypes: list(oneOf(SIMULATED_TYPES), { minItems: 1, listType: 'set' }),
-    topicPrefix: string({ pattern: '^[^#+]*[^#+/]$', maxLength: 200 }).default('iotpipe/sim'),
+    topicPrefix: string({ pattern: '^[^#+]*[^#+/]$', maxLength: 200 }).default(
+      SIMULATOR.mqttTopicPrefix.default,
+    ),
   }).describe('A simulator Deployment publishing generic sensors over MQTT; absent: none.'),
   image: string({ minLength: 1 })
     .default('ghcr.io/iotpipe/workloads:0.1.0')

@@ -252,14 +252,14 @@ export class Reconciler {
 
   private async apply(child: ChildObject | KubernetesObject): Promise<Observed> {
     this.guard();
-    return (await this.objects.patch(
-      child as KubernetesObject,
+    return await this.objects.patch(
+      child,
       undefined,
       undefined,
       FIELD_MANAGER,
       true,
       PatchStrategy.ServerSideApply,
-    )) as Observed;
+    );
   }
 
   /** Server-side applies only the operator's finalizer; applying without it removes it. */
@@ -326,7 +326,7 @@ export class Reconciler {
               ownerReferences: owners.filter((o) => o.uid !== uid),
               annotations: { [RETAINED_FROM_ANNOTATION]: `${namespace}/${name}` },
             },
-          } as KubernetesObject,
+          },
           undefined,
           undefined,
           FIELD_MANAGER,

@@ -9,7 +9,13 @@ import type { RecordProducer } from '../kafka/record-producer.js';
 import { deadLetterToAvro, sensorReadingToAvro } from '../kafka/records.js';
 import { MetricsServer } from '../metrics/server.js';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
-import { formatOfTopic, parsePayload, PayloadError, type PayloadErrorCode } from '../sources/index.js';
+import {
+  formatOfTopic,
+  parsePayload,
+  PAYLOAD_FORMAT_OF,
+  PayloadError,
+  type PayloadErrorCode,
+} from '../sources/index.js';
 import { effectiveFilters, type AdapterConfig } from './config.js';
 import { HeldPubacks } from './held-acks.js';
 import { DedupWindow } from './dedup.js';
@@ -268,6 +274,7 @@ export class MqttKafkaAdapter {
     );
     this.inFlight.add(work);
     this.metrics.inFlight.set(this.inFlight.size);
+    // Not awaited: the set of in-flight work is the bookkeeping; the work's own handlers deal with its failure.
     void work.finally(() => {
       this.inFlight.delete(work);
       this.metrics.inFlight.set(this.inFlight.size);
@@ -301,6 +308,12 @@ export class MqttKafkaAdapter {
       const local = topic.slice(prefix.length);
       const f = formatOfTopic(local);
       format = f;
+      if (!this.config.payloadFormats.includes(PAYLOAD_FORMAT_OF[f])) {
+        throw new PayloadError(
+          'FORMAT_NOT_ACCEPTED',
+          `payload format ${PAYLOAD_FORMAT_OF[f]} is not one this pipeline accepts (${this.config.payloadFormats.join(', ')})`,
+        );
+      }
       if (payload.length > this.config.maxPayloadBytes) {
         throw new PayloadError(
           'OVERSIZED',

@@ -19,7 +19,7 @@ function deferred(): { promise: Promise<boolean>; resolve: (ok: boolean) => void
   return { promise, resolve };
 }
 
-const puback = (messageId: number): Packet => ({ cmd: 'puback', messageId, reasonCode: 0 }) as Packet;
+const puback = (messageId: number): Packet => ({ cmd: 'puback', messageId, reasonCode: 0 });
 const settle = () => new Promise((r) => setImmediate(r));
 
 function setUp() {
@@ -72,7 +72,7 @@ describe('HeldPubacks', () => {
 
   it('passes every other packet straight through', () => {
     const { wire, send } = setUp();
-    send({ cmd: 'pingreq' } as Packet);
+    send({ cmd: 'pingreq' });
     send(puback(5));
     expect(wire.written.map((p) => p.cmd)).toEqual(['pingreq', 'puback']);
   });

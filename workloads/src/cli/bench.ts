@@ -92,6 +92,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const onSignal = () => {
       if (++interrupts > 1) process.exit(130);
       console.error('bench: stopping (cleaning up the stages, database and topics) ...');
+      // Not awaited: a signal handler cannot be awaited; exit follows the cleanup whatever its outcome.
       void bench.stop().finally(() => process.exit(130));
     };
     process.on('SIGINT', onSignal);
@@ -99,6 +100,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     // Whatever goes wrong, the stage processes, database and topics this run made go too.
     const onCrash = (err: unknown) => {
       console.error('bench: failed:', err);
+      // Not awaited: a signal handler cannot be awaited; exit follows the cleanup whatever its outcome.
       void bench.stop().finally(() => process.exit(1));
     };
     process.on('unhandledRejection', onCrash);

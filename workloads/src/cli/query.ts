@@ -31,7 +31,7 @@ const sub = (
 ): CommandModule<QueryArgs, QueryArgs> => ({
   command,
   describe,
-  builder: (y) => options(y as Argv<QueryArgs>),
+  builder: (y) => options(y),
   handler: (a) => run(a, (q) => ask(q, a)),
 });
 
@@ -130,9 +130,6 @@ export const queryCommand: CommandModule<object, QueryArgs> = {
           (q, a) => q.summary(a.limit),
         ),
       )
-      .demandCommand(
-        1,
-        'name a question: recent, device, hourly, daily, anomalies, gaps, summary',
-      ) as Argv<QueryArgs>,
+      .demandCommand(1, 'name a question: recent, device, hourly, daily, anomalies, gaps, summary'),
   handler: () => {},
 };

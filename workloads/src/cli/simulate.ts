@@ -96,6 +96,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     let interrupts = 0;
     const onSignal = () => {
       if (++interrupts > 1) process.exit(130); // a second Ctrl-C does not wait for acks
+      // Not awaited: a signal handler cannot be awaited; the handler's own run() returns when stop() completes.
       void simulator.stop();
     };
     process.on('SIGINT', onSignal);

@@ -11,6 +11,7 @@ export const sinkCommand: CommandModule = {
     'write the pipeline topic into sensor_readings exactly once (migrates the database first); metrics on SINK_METRICS_PORT (8003)',
   handler: async () => {
     const sink = new KafkaSink(loadSinkConfig(), undefined, () => {
+      // Not awaited: a fatal-error callback cannot be awaited; exit follows the stop whatever its outcome.
       void sink.stop().finally(() => process.exit(1));
     });
     const tolerate = (err: unknown) => {

@@ -44,11 +44,12 @@ export const stackCommand: CommandModule = {
       }
     } else {
       const logDir = stack.supervisor.logDir;
-      const files = argv.part
-        ? [stack.logFile(String(argv.part))]
-        : existsSync(logDir)
-          ? (await readdir(logDir)).filter((f) => f.endsWith('.log')).map((f) => join(logDir, f))
-          : [];
+      const files =
+        typeof argv.part === 'string'
+          ? [stack.logFile(argv.part)]
+          : existsSync(logDir)
+            ? (await readdir(logDir)).filter((f) => f.endsWith('.log')).map((f) => join(logDir, f))
+            : [];
       if (files.length === 0 || !files.every((f) => existsSync(f))) {
         console.error(`no logs yet in ${logDir}: run \`iotpipe stack up\` first`);
         process.exitCode = 2;

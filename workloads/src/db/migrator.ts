@@ -2,19 +2,21 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_READINGS_TABLE, type FlavorChoice, type SchemaFlavor } from '@iotpipe/contract';
 import postgres from 'postgres';
+import { readingsTableDdl } from './readings-table.js';
 
 /** The two schema branches: a TimescaleDB hypertable, or plain PostgreSQL partitions. */
-export type DbFlavor = 'timescale' | 'native';
+export type DbFlavor = SchemaFlavor;
 
 /**
- * What the operator asks for (POSTGRES_FLAVOR): `native` outright; `timescale`, refused where the
- * server cannot run it; or `auto`: TimescaleDB where the extension is installed, native where it
- * is not. A server with the extension's files that does not preload its library is refused by
- * both (with the fix), since CREATE EXTENSION would kill the session.
+ * What the operator asks for (POSTGRES_FLAVOR, declared in the contract): `native` outright;
+ * `timescale`, refused where the server cannot run it; or `auto`: TimescaleDB where the
+ * extension is installed, native where it is not. A server with the extension's files that does
+ * not preload its library is refused by both (with the fix), since CREATE EXTENSION would kill
+ * the session.
  */
-export const FLAVOR_CHOICES = ['auto', 'timescale', 'native'] as const;
-export type FlavorChoice = (typeof FLAVOR_CHOICES)[number];
+export { FLAVOR_CHOICES, type FlavorChoice } from '@iotpipe/contract';
 
 /** What the server offers, read before anything is created. */
 export interface TimescaleSupport {
@@ -138,6 +140,8 @@ export interface MigratorOptions {
   /** Where the NNNN_name[.flavour].sql files are; the shipped ones by default. */
   readonly dir?: string;
   readonly log?: (line: string) => void;
+  /** The readings table the sink writes (SINK_TABLE); other than sensor_readings: made after the migrations. */
+  readonly readingsTable?: string;
 }
 
 /**
@@ -152,8 +156,10 @@ export class Migrator {
   private readonly choice: FlavorChoice;
   private readonly dir: string;
   private readonly log: (line: string) => void;
+  private readonly readingsTable: string;
 
   constructor(options: MigratorOptions) {
+    this.readingsTable = options.readingsTable ?? DEFAULT_READINGS_TABLE;
     this.databaseUrl = options.databaseUrl;
     this.choice = options.flavor ?? 'auto';
     this.dir = options.dir ?? MIGRATIONS_DIR;
@@ -205,6 +211,8 @@ export class Migrator {
         this.log(`db: applied migration ${m.file}`);
         appliedNow.push(m);
       }
+      if (this.readingsTable !== DEFAULT_READINGS_TABLE)
+        await sql.unsafe(readingsTableDdl(this.readingsTable, flavor)).simple();
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
       return { flavor, applied: appliedNow, current: plan.length };
     } finally {

@@ -5,10 +5,14 @@ import { Kafka, type Producer, logLevel, type KafkaConfig } from 'kafkajs';
  * broker only when its session times out (9 s by default), so retries must outlast that. The
  * retry budget is capped; callers that must never drop (the adapter) retry around it again.
  */
-export function createKafka(brokers: string[], clientId: string, extra: Partial<KafkaConfig> = {}): Kafka {
+export function createKafka(
+  brokers: readonly string[],
+  clientId: string,
+  extra: Partial<KafkaConfig> = {},
+): Kafka {
   return new Kafka({
     clientId,
-    brokers,
+    brokers: [...brokers],
     logLevel: logLevel.ERROR,
     retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5000 },
     connectionTimeout: 3000,

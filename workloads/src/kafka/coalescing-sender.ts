@@ -44,6 +44,7 @@ export class CoalescingSender {
     if (this.sending || this.queue.length === 0) return;
     this.sending = true;
     const batch = this.take();
+    // Not awaited: one flush at a time runs in the background; flush settles every queued send itself.
     void this.flush(batch).finally(() => {
       this.sending = false;
       this.pump();

@@ -26,7 +26,7 @@ export class PlatformaticRecordProducer implements RecordProducer {
   constructor(options: RecordProducerOptions) {
     this.producer = new Producer({
       clientId: options.clientId,
-      bootstrapBrokers: options.brokers,
+      bootstrapBrokers: [...options.brokers],
       idempotent: false,
       acks: ProduceAcks.ALL,
       retries: 0,
@@ -58,7 +58,10 @@ export class PlatformaticRecordProducer implements RecordProducer {
   }
 
   async disconnect(): Promise<void> {
-    await this.producer.close(true);
+    // The promise overload of close(force) is shadowed by the callback one in the client's types.
+    await new Promise<void>((resolve, reject) =>
+      this.producer.close(true, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   isRecordRejected(err: unknown): boolean {

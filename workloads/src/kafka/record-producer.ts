@@ -40,6 +40,6 @@ export interface RecordProducer {
 }
 
 export interface RecordProducerOptions {
-  readonly brokers: string[];
+  readonly brokers: readonly string[];
   readonly clientId: string;
 }

@@ -212,3 +212,58 @@ describe('AlertEngine: silent devices', () => {
     expect(e.snapshot().devices).toBe(0);
   });
 });
+
+describe('AlertEngine: fixed thresholds by measurement (PROCESSOR_THRESHOLDS)', () => {
+  const banded: RulesConfig = {
+    ...rules,
+    thresholds: { temperature: { min: -10, max: 40 }, humidity: { max: 90 } },
+  };
+  const types = (v: { alerts: Array<{ alert_type: string }> }) => v.alerts.map((a) => a.alert_type);
+
+  it('alerts below min and above max at once, before any warm-up, naming the bound', () => {
+    const e = new AlertEngine(banded, T0);
+    const hot = e.observe(reading({ device_id: 'aa:bb:cc:dd:ee:01_temperature', value: 41.5 }), 0, T0);
+    expect(types(hot)).toEqual(['THRESHOLD_EXCEEDED']);
+    expect(hot.alerts[0]).toMatchObject({
+      value: 41.5,
+      threshold: 40,
+      metadata: { measurement: 'temperature', bound: 'max' },
+    });
+    expect(hot.alerts[0]!.message).toContain('above the maximum 40 set for temperature');
+    const cold = e.observe(reading({ device_id: 'aa:bb:cc:dd:ee:02_temperature', value: -12 }), 0, T0);
+    expect(cold.alerts[0]).toMatchObject({
+      alert_type: 'THRESHOLD_EXCEEDED',
+      threshold: -10,
+      metadata: { bound: 'min' },
+    });
+  });
+
+  it('raises nothing inside the band, on the bound itself, or for a measurement without one', () => {
+    const e = new AlertEngine(banded, T0);
+    for (const [device_id, value] of [
+      ['aa:bb:cc:dd:ee:01_temperature', 40],
+      ['aa:bb:cc:dd:ee:01_temperature', -10],
+      ['aa:bb:cc:dd:ee:01_humidity', 20],
+      ['aa:bb:cc:dd:ee:01_pressure', 1e9],
+      ['sim-0001_light', -5],
+    ] as const)
+      expect(types(e.observe(reading({ device_id, value }), 0, T0)), `${device_id} ${value}`).toEqual([]);
+  });
+
+  it('raises nothing without thresholds (the default), whatever the value', () => {
+    const e = new AlertEngine(rules, T0);
+    expect(types(e.observe(reading({ value: 1e6 }), 0, T0))).toEqual([]);
+  });
+
+  it('one alert per device within the cooldown; the rest are counted as suppressed', () => {
+    const e = new AlertEngine(banded, T0);
+    const id = 'aa:bb:cc:dd:ee:03_humidity';
+    expect(types(e.observe(reading({ device_id: id, value: 95 }), 0, T0))).toEqual(['THRESHOLD_EXCEEDED']);
+    const again = e.observe(reading({ device_id: id, value: 96 }), 0, T0 + 1000);
+    expect(again.alerts).toEqual([]);
+    expect(again.suppressed).toEqual(['THRESHOLD_EXCEEDED']);
+    expect(types(e.observe(reading({ device_id: id, value: 97 }), 0, T0 + rules.cooldownMs + 1))).toEqual([
+      'THRESHOLD_EXCEEDED',
+    ]);
+  });
+});

@@ -1,43 +1,16 @@
+import { PROCESSOR_RULES, readSettings, type SettingValues } from '@iotpipe/contract';
 import type { Alert, AlertType } from '../schema/alert.js';
 import type { SensorReading } from '../schema/index.js';
+import { measurementOf } from '../schema/identity.js';
 
-/** The rules' knobs; loadProcessorConfig validates them (see config.ts). */
-export interface RulesConfig {
-  /** |z| at or above which a reading is an outlier against the device's own history. */
-  readonly zScoreThreshold: number;
-  /** Readings a device must have contributed before its z-score is judged (warm-up). */
-  readonly minSamples: number;
-  /** EWMA window in readings: alpha = 2 / (window + 1), as for an N-sample moving average. */
-  readonly window: number;
-  /** Floor for the standard deviation so a flat history does not make every change infinite. */
-  readonly minStdDev: number;
-  /** A device not seen for this long is silent. */
-  readonly silenceAfterMs: number;
-  /** After start (or a partition's assignment) no silence alert before this much time passed. */
-  readonly startupGraceMs: number;
-  /** One alert per device and type within this period; the rest are counted, not published. */
-  readonly cooldownMs: number;
-  /** Battery below this is low: volts for RuuviTags, percent for simulated sensors. */
-  readonly batteryLowVolts: number;
-  readonly batteryLowPercent: number;
-  /** Devices not seen for this long are forgotten; bounds memory together with maxDevices. */
-  readonly forgetAfterMs: number;
-  readonly maxDevices: number;
-}
+/**
+ * The rules' knobs, one per setting of the contract's PROCESSOR_RULES (their docs are there);
+ * loadProcessorConfig reads and validates them.
+ */
+export type RulesConfig = SettingValues<typeof PROCESSOR_RULES>;
 
-export const DEFAULT_RULES: RulesConfig = {
-  zScoreThreshold: 4,
-  minSamples: 30,
-  window: 100,
-  minStdDev: 1e-3,
-  silenceAfterMs: 5 * 60_000,
-  startupGraceMs: 5 * 60_000,
-  cooldownMs: 10 * 60_000,
-  batteryLowVolts: 2.5,
-  batteryLowPercent: 20,
-  forgetAfterMs: 24 * 60 * 60_000,
-  maxDevices: 100_000,
-};
+/** The rules when no variable is set. */
+export const DEFAULT_RULES: RulesConfig = readSettings(PROCESSOR_RULES, {});
 
 /** What the processor remembers about one device_id. */
 interface DeviceState {
@@ -168,6 +141,26 @@ export class AlertEngine {
       // Readings the source already flagged as anomalous do not teach the model what normal is.
       if (!flagged) this.learn(state, r.value);
       state.lastValue = r.value;
+
+      const measurement = measurementOf(r.device_id);
+      const band = Object.hasOwn(this.rules.thresholds, measurement)
+        ? this.rules.thresholds[measurement]
+        : undefined;
+      const bound =
+        band?.min !== undefined && r.value < band.min
+          ? { side: 'min', word: 'below the minimum', limit: band.min }
+          : band?.max !== undefined && r.value > band.max
+            ? { side: 'max', word: 'above the maximum', limit: band.max }
+            : undefined;
+      if (bound) {
+        emit({
+          ...base('THRESHOLD_EXCEEDED', r, nowDate),
+          value: r.value,
+          threshold: bound.limit,
+          message: `${r.device_id} (${r.device_type}) reading ${fmt(r.value)} ${r.unit} is ${bound.word} ${fmt(bound.limit)} set for ${measurement}`,
+          metadata: { measurement, bound: bound.side },
+        });
+      }
     }
 
     if (r.battery_level !== null && Number.isFinite(r.battery_level)) {

@@ -63,7 +63,7 @@ describe('iotpipe decode', () => {
       });
     const ok = run(ADV);
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout).temperature).toBe(24.3);
+    expect((JSON.parse(ok.stdout) as { temperature: number }).temperature).toBe(24.3);
     const bad = run('0xDEADBEEF');
     expect(bad.status).toBe(2);
     expect(bad.stdout).toBe('');

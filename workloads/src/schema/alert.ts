@@ -13,6 +13,7 @@ export const ALERT_TYPES = [
   'STATISTICAL_OUTLIER',
   'DEVICE_SILENT',
   'BATTERY_LOW',
+  'THRESHOLD_EXCEEDED',
   'UNKNOWN',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];

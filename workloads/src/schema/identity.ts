@@ -19,5 +19,11 @@ export function deviceId(mac: string, measurement: string): string {
   return `${mac.toLowerCase()}_${measurement}`;
 }
 
+/** The measurement of a `<mac>_<measurement>` device id (MACs and simulator names hold no '_'). */
+export function measurementOf(deviceId: string): string {
+  const i = deviceId.indexOf('_');
+  return i < 0 ? '' : deviceId.slice(i + 1);
+}
+
 /** How far apart two deliveries of one sequenced reading may be stamped and still be one reading. */
 export const DEDUP_WINDOW_MS = 5 * 60 * 1000;

@@ -1,3 +1,4 @@
+import type { SimulatedType } from '@iotpipe/contract';
 import type { RuuviMeasurement } from '../ruuvi/index.js';
 
 /** One measurement a sensor packet expands into: the reading's device_type and unit. */
@@ -43,10 +44,10 @@ export function ruuviMeasurements(packet: RuuviMeasurement): Array<{ kind: Measu
 }
 
 /**
- * The simulator's generic sensor types (IOT_DEVICE_TYPES), as readings: one measurement each.
+ * The simulator's generic sensor types (contract: SIMULATED_TYPES), as readings: one measurement each.
  * Pressure is in Pa like the RuuviTags', so ranges and dashboards need one unit.
  */
-export const SIMULATED_MEASUREMENTS: Readonly<Record<string, MeasurementKind>> = {
+export const SIMULATED_MEASUREMENTS: Readonly<Record<SimulatedType, MeasurementKind>> = {
   temperature: { measurement: 'temperature', deviceType: 'temperature_sensor', unit: '°C' },
   humidity: { measurement: 'humidity', deviceType: 'humidity_sensor', unit: '%' },
   pressure: { measurement: 'pressure', deviceType: 'pressure_sensor', unit: 'Pa' },

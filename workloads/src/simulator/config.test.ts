@@ -4,7 +4,7 @@ import { simulateEnv } from '../cli/simulate.js';
 import { loadSimulatorConfig } from './config.js';
 
 const NOW = Date.UTC(2026, 10, 27, 6, 0, 0);
-const load = (env: Record<string, string>) => loadSimulatorConfig(env, () => NOW);
+const load = (env: NodeJS.ProcessEnv) => loadSimulatorConfig(env, () => NOW);
 
 function configError(env: Record<string, string>): ConfigError {
   try {

@@ -1,3 +1,4 @@
+import type { SimulatedType } from '@iotpipe/contract';
 import {
   decodeRuuvi,
   encodeFormat3Advertisement,
@@ -139,13 +140,12 @@ export class GenericDevice {
   constructor(
     seed: number,
     name: string,
-    private readonly type: string,
+    private readonly type: SimulatedType,
     private readonly climate: Climate,
     zone: number,
     private readonly anomalyProbability: number,
   ) {
     const kind = SIMULATED_MEASUREMENTS[type];
-    if (!kind) throw new RangeError(`unknown simulated device type '${type}'`);
     this.kind = kind;
     this.deviceId = `${name}_${kind.measurement}`;
     this.rng = new Prng(hashSeed(seed, 'device', this.deviceId));

@@ -1,3 +1,4 @@
+import type { SimulatedType } from '@iotpipe/contract';
 import { makeClimate } from './climate.js';
 import type { RuuviSimFormat } from './config.js';
 import { gatewayMac, GenericDevice, simDeviceName, VirtualRuuviTag, type SimUnit } from './devices.js';
@@ -8,7 +9,7 @@ export interface GeneratorOptions {
   startMs: number;
   intervalSec: number;
   numDevices: number;
-  deviceTypes: readonly string[];
+  deviceTypes: readonly SimulatedType[];
   anomalyProbability: number;
   ruuviTags: number;
   ruuviFormats: readonly RuuviSimFormat[];
@@ -83,7 +84,7 @@ export class ReadingGenerator {
         stream = { name: tag.mac, sample: (tMs) => tag.sample(tMs) };
       }
       const phase = new Prng(hashSeed(seed, 'phase', stream.name)).next();
-      this.streams.push({ phaseMs: phase * this.intervalMs, order: i, sample: stream.sample });
+      this.streams.push({ phaseMs: phase * this.intervalMs, order: i, sample: (tMs) => stream.sample(tMs) });
     }
     this.streams.sort((a, b) => a.phaseMs - b.phaseMs || a.order - b.order);
   }

@@ -132,6 +132,7 @@ abstract class WindowedOutput implements SimulatorOutput {
   ): Promise<void> {
     await this.window.acquire();
     this.counters.messages += messages;
+    // Not awaited: the publish runs while the caller sends the next batch; the window bounds how many, and the task's own try/catch counts what failed.
     void (async () => {
       try {
         for (let i = 0; ; i++) {

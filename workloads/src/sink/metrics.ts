@@ -5,7 +5,7 @@ export class SinkMetrics {
   readonly registry = new Registry();
   readonly rowsWritten = new Counter({
     name: 'iot_sink_rows_written_total',
-    help: 'Readings inserted into sensor_readings',
+    help: 'Readings inserted into the readings table (SINK_TABLE, sensor_readings by default)',
     registers: [this.registry],
   });
   readonly duplicatesSkipped = new Counter({

@@ -74,6 +74,7 @@ export class KafkaSink {
       config.writeTimeoutMs,
       undefined,
       config.partitionsConcurrently,
+      config.table,
     );
     const registry = new SchemaRegistry({
       host: c.schemaRegistryUrl,
@@ -113,6 +114,7 @@ export class KafkaSink {
       new Migrator({
         databaseUrl: c.databaseUrl,
         flavor: this.config.schemaFlavor,
+        readingsTable: this.config.table,
         log: (line) => this.log(`sink: ${line}`),
       }).migrate(),
     );
@@ -186,7 +188,7 @@ export class KafkaSink {
       for (let i = 0; i < batch.messages.length; i += size) {
         if (!p.isRunning() || p.isStale() || this.stopped) return;
         const chunk = batch.messages.slice(i, i + size);
-        await this.storeChunk(topic, partition, chunk, p.heartbeat);
+        await this.storeChunk(topic, partition, chunk, () => p.heartbeat());
         const last = chunk[chunk.length - 1]!.offset;
         p.resolveOffset(last);
         const next = (BigInt(last) + 1n).toString();

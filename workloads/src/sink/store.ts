@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DEFAULT_READINGS_TABLE } from '@iotpipe/contract';
 import postgres from 'postgres';
 import { sqlState } from '../db/errors.js';
 import { DEDUP_WINDOW_MS } from '../schema/identity.js';
@@ -25,15 +26,15 @@ const COPY_STAGING = `copy sink_staging (${quoted(STAGING_COLUMNS)}) from stdin`
  * One statement stores a batch idempotently. A staged row is skipped when
  * - an earlier record of this batch is the same reading (same device and reading_id, stamped
  *   within the dedup window: one packet heard by two gateways, or a record produced twice), or
- * - sensor_readings already holds that reading within the dedup window (replay after a crash,
+ * - the readings table already holds that reading within the dedup window (replay after a crash,
  *   the second gateway's copy arriving in a later batch), or
  * - the natural key (device_id, timestamp, reading_id) exists (ON CONFLICT: the race-free guard).
  * For unsequenced ids (`<device>@<ms>`) the same id implies the same timestamp, so the window
  * test is an exact-match test for them. Records of one device share a Kafka partition (key =
  * device_id), so no two sink instances insert the same device at once.
  */
-const INSERT_FROM_STAGING = `
-  insert into sensor_readings (${quoted(READING_COLUMNS)})
+const insertFromStaging = (table: string) => `
+  insert into "${table}" (${quoted(READING_COLUMNS)})
   select ${READING_COLUMNS.map((c) => `s."${c}"`).join(', ')}
     from sink_staging s
    where not exists (
@@ -42,7 +43,7 @@ const INSERT_FROM_STAGING = `
               and e."timestamp" between s."timestamp" - $1::bigint * interval '1 millisecond'
                                     and s."timestamp" + $1::bigint * interval '1 millisecond')
      and not exists (
-           select 1 from sensor_readings r
+           select 1 from "${table}" r
             where r.device_id = s.device_id and r.reading_id = s.reading_id
               and r."timestamp" between s."timestamp" - $1::bigint * interval '1 millisecond'
                                     and s."timestamp" + $1::bigint * interval '1 millisecond')
@@ -119,7 +120,13 @@ export class ReadingStore {
     private readonly dedupWindowMs: number = DEDUP_WINDOW_MS,
     /** Writes that may run at once, one connection each (the sink's concurrent partitions). */
     private readonly connections = 1,
-  ) {}
+    /** The readings table written (SINK_TABLE); the migrator made it. */
+    table: string = DEFAULT_READINGS_TABLE,
+  ) {
+    this.insertFromStaging = insertFromStaging(table);
+  }
+
+  private readonly insertFromStaging: string;
 
   private writerClient(): postgres.Sql {
     return postgres(this.databaseUrl, { ...CLIENT_OPTIONS, max: this.connections });
@@ -168,7 +175,7 @@ export class ReadingStore {
       await conn.unsafe(CREATE_STAGING);
       const copy = await conn.unsafe(COPY_STAGING).writable();
       await pipeline(Readable.from([lines.join('')]), copy);
-      const result = await conn.unsafe(INSERT_FROM_STAGING, [this.dedupWindowMs]);
+      const result = await conn.unsafe(this.insertFromStaging, [this.dedupWindowMs]);
       await conn.unsafe('commit');
       open = false;
       return result.count;
@@ -183,6 +190,7 @@ export class ReadingStore {
   private replaceWriter(broken: postgres.Sql): void {
     if (this.writer !== broken) return;
     this.writer = this.writerClient();
+    // Not awaited: the broken client is dropped: ending it must not delay the writer that replaces it, and its failure changes nothing.
     void broken.end({ timeout: 0 }).catch(() => {});
   }
 
@@ -200,6 +208,7 @@ export class ReadingStore {
     } catch (err) {
       if (!connectionSurvived(err) && this.maintainer === sql) {
         this.maintainer = postgres(this.databaseUrl, CLIENT_OPTIONS);
+        // Not awaited: as above: the failed maintenance client is dropped, ending it is best effort.
         void sql.end({ timeout: 0 }).catch(() => {});
       }
       throw err;
@@ -210,7 +219,7 @@ export class ReadingStore {
     const clients = [this.writer, this.maintainer];
     this.writer = undefined;
     this.maintainer = undefined;
-    await Promise.all(clients.map((c) => c?.end({ timeout: 5 })));
+    await Promise.all(clients.flatMap((c) => (c ? [c.end({ timeout: 5 })] : [])));
   }
 
   private requireWriter(): postgres.Sql {

@@ -10,6 +10,7 @@ export const PAYLOAD_ERROR_CODES = [
   'UNDECODABLE_RAW', // Ruuvi raw data that the decoder rejects
   'NO_MEASUREMENTS', // a valid packet that carries no measurement at all
   'UNKNOWN_FORMAT', // a topic no parser owns
+  'FORMAT_NOT_ACCEPTED', // a format the pipeline does not accept (ADAPTER_PAYLOAD_FORMATS)
   'INVALID_BATCH', // an empty simulator batch or one larger than the contract allows
 ] as const;
 

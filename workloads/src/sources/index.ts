@@ -1,3 +1,4 @@
+import type { PayloadFormat } from '@iotpipe/contract';
 import type { SensorReading } from '../schema/index.js';
 import { PayloadError } from './errors.js';
 import { parseEsp32 } from './esp32.js';
@@ -11,6 +12,14 @@ export { MAX_SIMULATOR_BATCH, parseSimulator } from './simulator.js';
 
 /** The payload formats the adapter accepts, named by their topic layout. */
 export type SourceFormat = 'ruuvi_gateway' | 'esp32' | 'simulator' | 'gateway_status';
+
+/** The setting's name (contract: PAYLOAD_FORMATS) of each format; a gateway's status is its gateway's. */
+export const PAYLOAD_FORMAT_OF: Readonly<Record<SourceFormat, PayloadFormat>> = {
+  ruuvi_gateway: 'ruuvi-gateway',
+  gateway_status: 'ruuvi-gateway',
+  esp32: 'esp32',
+  simulator: 'simulator',
+};
 
 /** Which format owns a topic (prefix already stripped); UNKNOWN_FORMAT when none does. */
 export function formatOfTopic(topic: string): SourceFormat {

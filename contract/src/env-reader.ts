@@ -1,5 +1,8 @@
 import { ConfigError } from './errors.js';
 
+// Reads settings one call at a time; the stages' settings are declared in stages.ts instead and
+// read with readSettings(). This serves the local stack's, the operator's and the benchmarks' own.
+
 /** Reads typed settings from an env map; every read names the field so errors can too. */
 export class EnvReader {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}

@@ -1,0 +1,13 @@
+// Container images made on this machine (`make images`): recipes, the podman builder, loading.
+export { loadImagesConfig, aptMirror, type ImagesConfig } from './config.js';
+export * from './catalog.js';
+export { ImageBuilder, ROOTFS_LABEL, BUILD_CA_PATH, BUILD_NPMRC_PATH, type ImageReport } from './builder.js';
+export { Podman, podmanEnv, type ImageInfo } from './podman.js';
+export {
+  runImagesCommand,
+  isImagesCommand,
+  allRecipes,
+  IMAGES_COMMANDS,
+  type ImagesCommand,
+  type ImagesCommandOptions,
+} from './commands.js';
