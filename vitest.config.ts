@@ -66,6 +66,26 @@ export default defineConfig({
         },
       },
       {
+        // The platform on the single-node cluster (`cluster up --node`), as a user runs it:
+        // globalSetup brings the node up (snapshotting the machine first); files share it.
+        test: {
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
+          globalSetup: ['tests/node/global-setup.ts'],
+          testTimeout: 900_000,
+          // The first run builds the node's binaries (about 15 min on 2 cores) and images.
+          hookTimeout: 2_700_000,
+        },
+      },
+      {
+        // After the node suites: `cluster down --node` restores the machine (tests/node-teardown).
+        test: {
+          name: 'node-teardown',
+          include: ['tests/node-teardown/**/*.test.ts'],
+          testTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: 'teardown',
           include: ['tests/teardown/**/*.test.ts'],

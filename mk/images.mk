@@ -11,3 +11,7 @@ images: cluster-compile ## build the container images with podman (cached layers
 
 images-list: cluster-compile ## list the image recipes, their references and whether they are built
 	@$(IMAGES_CLI) list $(IMAGES)
+
+.PHONY: images-load
+images-load: cluster-compile ## load the images into the running single-node cluster (make images does when it runs)
+	@$(IMAGES_CLI) load $(IMAGES)

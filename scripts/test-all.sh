@@ -36,7 +36,9 @@ suite() { # name, command...
 started_cluster=
 has_target() { grep -q "^$1:" mk/*.mk 2>/dev/null; }
 
+started_node=
 cleanup() {
+  if [ -n "$started_node" ]; then $IOTPIPE cluster down --node >/dev/null 2>&1 || true; fi
   if [ -n "$started_cluster" ]; then $IOTPIPE cluster down >/dev/null 2>&1 || true; fi
   if [ -n "$started_stack" ] && [ -f workloads/dist/cli.js ]; then $IOTPIPE stack down >/dev/null 2>&1 || true; fi
 }
@@ -79,6 +81,17 @@ has_target chaos && suite chaos make --no-print-directory chaos
 if [ -n "$started_cluster" ]; then
   suite cluster-down $IOTPIPE cluster down
   started_cluster=
+fi
+# The single-node cluster (`cluster up --node`): the node suite brings it up and runs the platform
+# on it; then `cluster down --node` must leave the machine as it found it.
+if $IOTPIPE cluster status --node >/dev/null 2>&1; then
+  echo "the single-node cluster was already running: using it, and leaving it running"
+  suite node npx vitest run --project node
+else
+  started_node=1
+  suite node npx vitest run --project node
+  suite node-down npx vitest run --project node-teardown
+  started_node=
 fi
 if [ -n "$started_stack" ]; then
   suite stack-down npx vitest run --project teardown

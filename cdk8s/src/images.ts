@@ -1,4 +1,4 @@
-import { OPERATOR_IMAGE, WORKLOADS_IMAGE } from '@iotpipe/local/images';
+import { OPERATOR_IMAGE, THIRD_PARTY_IMAGES, WORKLOADS_IMAGE } from '@iotpipe/local/images';
 
 /**
  * Every image the platform runs, pinned by tag. Digests would pin harder, but they cannot be
@@ -7,12 +7,14 @@ import { OPERATOR_IMAGE, WORKLOADS_IMAGE } from '@iotpipe/local/images';
  * Strimzi picks the Kafka image itself from its release (Strimzi is pinned to 1.2.0).
  */
 export const IMAGES = {
-  registry: 'quay.io/apicurio/apicurio-registry:3.3.3',
-  // TimescaleDB's own image (PostgreSQL 15 on Alpine): the PostgreSQL major and the TimescaleDB
-  // release the local stack builds and tests (local/timescaledb/versions.env; a test holds them equal).
-  timescaledb: 'timescale/timescaledb:2.28.3-pg15',
-  postgresExporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.18.1',
-  mosquitto: 'eclipse-mosquitto:2.0.22',
+  // `make images` makes these here, from Debian packages and Maven Central (images/README.md);
+  // Mosquitto and the postgres exporter at Debian 12's versions, which upstream images exist of.
+  registry: THIRD_PARTY_IMAGES.registry,
+  // TimescaleDB's own image: the PostgreSQL major and TimescaleDB release the local stack builds
+  // and tests (local/timescaledb/versions.env; cdk8s/src/images.test.ts holds them equal).
+  timescaledb: THIRD_PARTY_IMAGES.timescaledb,
+  postgresExporter: THIRD_PARTY_IMAGES.postgresExporter,
+  mosquitto: THIRD_PARTY_IMAGES.mosquitto,
   mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',
   // The project's own: `make images` builds them under these names (local/src/images/catalog.ts).
   operator: OPERATOR_IMAGE,

@@ -13,6 +13,7 @@ import {
 import {
   ADAPTER,
   CONNECTION,
+  DATABASE_ROLES,
   PROCESSOR,
   PROCESSOR_RULES,
   SIMULATOR,
@@ -27,6 +28,7 @@ const GROUPS: Record<string, SettingGroup> = {
   PROCESSOR,
   PROCESSOR_RULES,
   SIMULATOR,
+  DATABASE_ROLES,
 };
 
 describe('the stages’ settings', () => {

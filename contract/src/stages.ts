@@ -37,6 +37,89 @@ const POSTGRES_DEFAULTS = {
   port: 5432,
 };
 
+/** A file holding a secret, read again at every (re)connection, so a rotated Secret is picked up. */
+const secretFile = (env: string, what: string) =>
+  string({
+    env,
+    doc: `file holding the ${what}, read at each connection (a mounted Secret); instead of the variable itself`,
+    default: '',
+  });
+
+/** A PEM file of the certificates a client trusts; empty: Node's bundled CAs. */
+const caFile = (env: string, what: string) =>
+  string({
+    env,
+    doc: `PEM file of the CA certificate(s) that sign ${what}; empty: the system's trusted CAs`,
+    default: '',
+  });
+
+/** Kafka's security protocols, by Kafka's own names. */
+export const KAFKA_SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export type KafkaSecurityProtocol = (typeof KAFKA_SECURITY_PROTOCOLS)[number];
+/** The SASL mechanisms the stages' Kafka client speaks. */
+export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** How a stage authenticates to Kafka: Strimzi's KafkaUser (SCRAM) and cluster CA Secrets fit. */
+export const KAFKA_SECURITY = {
+  kafkaSecurityProtocol: oneOf({
+    env: 'KAFKA_SECURITY_PROTOCOL',
+    doc: 'how the Kafka client connects: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (TLS + SASL)',
+    default: 'PLAINTEXT',
+    choices: KAFKA_SECURITY_PROTOCOLS,
+  }),
+  kafkaSaslMechanism: oneOf({
+    env: 'KAFKA_SASL_MECHANISM',
+    doc: 'SASL mechanism with SASL_SSL or SASL_PLAINTEXT',
+    default: 'SCRAM-SHA-512',
+    choices: KAFKA_SASL_MECHANISMS,
+  }),
+  kafkaSaslUsername: string({
+    env: 'KAFKA_SASL_USERNAME',
+    doc: "the Kafka user (a pipeline's KafkaUser)",
+    default: '',
+  }),
+  kafkaSaslPassword: string({
+    env: 'KAFKA_SASL_PASSWORD',
+    doc: "the Kafka user's password (or KAFKA_SASL_PASSWORD_FILE)",
+    default: '',
+  }),
+  kafkaSaslPasswordFile: secretFile('KAFKA_SASL_PASSWORD_FILE', "Kafka user's password"),
+  kafkaCaFile: caFile('KAFKA_SSL_CA_FILE', "the Kafka brokers' certificates (SSL, SASL_SSL)"),
+};
+
+/** How a stage authenticates to the schema registry: HTTP basic, as Confluent clients do. */
+export const REGISTRY_SECURITY = {
+  schemaRegistryUsername: string({
+    env: 'SCHEMA_REGISTRY_USERNAME',
+    doc: 'registry user (HTTP basic); empty: no credentials sent',
+    default: '',
+  }),
+  schemaRegistryPassword: string({
+    env: 'SCHEMA_REGISTRY_PASSWORD',
+    doc: "the registry user's password (or SCHEMA_REGISTRY_PASSWORD_FILE)",
+    default: '',
+  }),
+  schemaRegistryPasswordFile: secretFile('SCHEMA_REGISTRY_PASSWORD_FILE', "registry user's password"),
+  schemaRegistryCaFile: caFile('SCHEMA_REGISTRY_CA_FILE', "the registry's certificate (https://)"),
+};
+
+/** libpq's sslmode values (verify-full: TLS, the server's certificate and host name checked). */
+export const POSTGRES_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
+
+/** How a stage authenticates to PostgreSQL beyond the user and password of its URL. */
+export const POSTGRES_SECURITY = {
+  postgresPasswordFile: secretFile('POSTGRES_PASSWORD_FILE', 'database password'),
+  postgresSslMode: oneOf({
+    env: 'POSTGRES_SSLMODE',
+    doc: "TLS to PostgreSQL, libpq's sslmode: disable, require, verify-ca or verify-full",
+    default: 'disable',
+    choices: POSTGRES_SSL_MODES,
+  }),
+  postgresCaFile: caFile('POSTGRES_SSLROOTCERT', "PostgreSQL's certificate (verify-ca, verify-full)"),
+};
+
 /** Where the stages find Kafka, the registry, PostgreSQL and Mosquitto, and the topics they share. */
 export const CONNECTION = {
   kafkaBrokers: list({
@@ -90,7 +173,16 @@ export const CONNECTION = {
     protocols: ['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss'],
   }),
   mqttUsername: string({ env: 'MQTT_USERNAME', doc: 'MQTT user name', default: 'iotpipe' }),
-  mqttPassword: string({ env: 'MQTT_PASSWORD', doc: 'MQTT password', default: 'iotpipe' }),
+  mqttPassword: string({
+    env: 'MQTT_PASSWORD',
+    doc: 'MQTT password (or MQTT_PASSWORD_FILE)',
+    default: 'iotpipe',
+  }),
+  mqttPasswordFile: secretFile('MQTT_PASSWORD_FILE', 'MQTT password'),
+  mqttCaFile: caFile('MQTT_CA_FILE', 'the MQTT broker (mqtts://)'),
+  ...KAFKA_SECURITY,
+  ...REGISTRY_SECURITY,
+  ...POSTGRES_SECURITY,
   topic: string({ env: 'KAFKA_TOPIC', doc: "the pipeline's readings topic", default: 'iot-sensor-data' }),
   dlqTopic: string({
     env: 'KAFKA_DLQ_TOPIC',
@@ -360,6 +452,29 @@ export const SINK = {
   }),
   metricsPort: metricsPort('SINK_METRICS_PORT', METRICS_PORTS.sink),
   metricsHost: metricsHost('SINK_METRICS_HOST'),
+};
+
+const roleName = (r: string) =>
+  /^[a-z_][a-z0-9_]{0,62}$/.test(r) ? undefined : `'${r}' is not a lower-case SQL role name`;
+
+/**
+ * The group roles `iotpipe db migrate` (run as the database's owner) grants to; the platform
+ * creates them and makes the login roles members: the sink's of the writer, the query CLI's and
+ * Grafana's of the reader. The owner keeps every other right, TimescaleDB's jobs run as it.
+ */
+export const DATABASE_ROLES = {
+  writerRole: string({
+    env: 'POSTGRES_WRITER_ROLE',
+    doc: 'role granted INSERT and SELECT on the readings tables (the sink logs in as a member)',
+    default: 'iotpipe_writer',
+    check: roleName,
+  }),
+  readerRole: string({
+    env: 'POSTGRES_READER_ROLE',
+    doc: 'role granted SELECT on the tables and views (iotpipe query, Grafana log in as members)',
+    default: 'iotpipe_reader',
+    check: roleName,
+  }),
 };
 
 /** A fixed alert band of one measurement (the CRD's processor.thresholds entries). */

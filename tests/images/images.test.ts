@@ -16,7 +16,7 @@ import { run } from '../../local/src/cluster/exec.js';
 
 const config = loadImagesConfig();
 const podman = new Podman(config);
-const recipes = allRecipes(config);
+const recipes = await allRecipes(config);
 
 /** PEM certificates of a bundle, each as its base64 body without line breaks. */
 function certificates(pem: string): string[] {

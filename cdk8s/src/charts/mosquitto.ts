@@ -78,7 +78,8 @@ export class MosquittoChart extends Chart {
             securityContext: podSecurity(MOSQUITTO_UID),
             initContainers: [
               {
-                // mosquitto_passwd -U hashes the plain `user:password` line in place.
+                // mosquitto_passwd -U hashes the plain `user:password` line in place; Mosquitto
+                // 2.0.11's writes its temporary copy in /tmp (refused on a read-only root).
                 name: 'password-file',
                 image: IMAGES.mosquitto,
                 command: [
@@ -89,7 +90,10 @@ export class MosquittoChart extends Chart {
                 env: [credEnv('MQTT_USERNAME', 'username'), credEnv('MQTT_PASSWORD', 'password')],
                 resources: resources(p.mosquitto.exporter),
                 securityContext: containerSecurity(),
-                volumeMounts: [{ name: 'passwd', mountPath: '/mosquitto/passwd' }],
+                volumeMounts: [
+                  { name: 'passwd', mountPath: '/mosquitto/passwd' },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
               },
             ],
             containers: [
@@ -126,6 +130,7 @@ export class MosquittoChart extends Chart {
             volumes: [
               { name: 'config', configMap: { name: NAMES.mosquittoConfigMap } },
               scratchVolume('passwd', '1Mi'),
+              scratchVolume('tmp', '1Mi'),
             ],
           },
         },

@@ -18,6 +18,16 @@ export interface ControlPlaneBinaries {
   readonly versions: ClusterVersions;
 }
 
+/** The node's binaries (`cluster up --node`), built like the control plane's. */
+export interface NodeBinaries {
+  readonly kubelet: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+  readonly kubeProxy: string;
+  readonly coredns: string;
+  readonly localPathProvisioner: string;
+}
+
 export interface BuildReport {
   readonly binary: string;
   /** false when the binary was already in the cache. */
@@ -48,6 +58,75 @@ export class BinaryBuilder {
     };
   }
 
+  async nodePaths(): Promise<NodeBinaries> {
+    const v = await loadVersions(this.config.repoRoot);
+    const at = (name: string, version: string): string => join(this.config.cacheDir, `${name}-${version}`);
+    return {
+      kubelet: at('kubelet', v.kubernetes),
+      kubeControllerManager: at('kube-controller-manager', v.kubernetes),
+      kubeScheduler: at('kube-scheduler', v.kubernetes),
+      kubeProxy: at('kube-proxy', v.kubernetes),
+      coredns: at('coredns', v.coredns),
+      localPathProvisioner: at('local-path-provisioner', v.localPathProvisioner),
+    };
+  }
+
+  /**
+   * Builds the node's binaries that are missing: the Kubernetes components from
+   * local/cluster/node (the apiserver's k8s.io/kubernetes tag), CoreDNS and the local-path
+   * provisioner from their own modules. The last two run in `FROM scratch` images: static, no cgo.
+   */
+  async ensureNode(): Promise<{ binaries: NodeBinaries; reports: BuildReport[] }> {
+    const binaries = await this.nodePaths();
+    const versions = await loadVersions(this.config.repoRoot);
+    const assets = clusterAssetsDir(this.config.repoRoot);
+    const nodeMod = join(assets, 'node', 'go.mod');
+    await checkGoModPin(nodeMod, 'k8s.io/kubernetes', versions.kubernetes);
+    await checkStagingReplaces(nodeMod, stagingVersion(versions.kubernetes));
+    await checkGoModPin(join(assets, 'coredns', 'go.mod'), 'github.com/coredns/coredns', versions.coredns);
+    await checkGoModPin(
+      join(assets, 'local-path-provisioner', 'go.mod'),
+      'github.com/rancher/local-path-provisioner',
+      versions.localPathProvisioner,
+    );
+    const stamp = kubernetesVersionFlags(versions.kubernetes);
+    const reports: BuildReport[] = [];
+    for (const [output, cmd] of [
+      [binaries.kubelet, 'kubelet'],
+      [binaries.kubeControllerManager, 'kube-controller-manager'],
+      [binaries.kubeScheduler, 'kube-scheduler'],
+      [binaries.kubeProxy, 'kube-proxy'],
+    ] as const) {
+      reports.push(
+        await this.buildOne(output, join(assets, 'node'), `k8s.io/kubernetes/cmd/${cmd}`, [
+          '-s',
+          '-w',
+          ...stamp,
+        ]),
+      );
+    }
+    const staticBuild = { CGO_ENABLED: '0' };
+    reports.push(
+      await this.buildOne(
+        binaries.coredns,
+        join(assets, 'coredns'),
+        'github.com/coredns/coredns',
+        ['-s', '-w'],
+        staticBuild,
+      ),
+    );
+    reports.push(
+      await this.buildOne(
+        binaries.localPathProvisioner,
+        join(assets, 'local-path-provisioner'),
+        'github.com/rancher/local-path-provisioner',
+        ['-s', '-w'],
+        staticBuild,
+      ),
+    );
+    return { binaries, reports };
+  }
+
   /** Builds what is missing; returns the binaries and what each cost. */
   async ensure(): Promise<{ binaries: ControlPlaneBinaries; reports: BuildReport[] }> {
     const binaries = await this.paths();
@@ -62,23 +141,12 @@ export class BinaryBuilder {
     reports.push(
       await this.buildOne(binaries.etcd, join(assets, 'etcd'), 'go.etcd.io/etcd/server/v3', ['-s', '-w']),
     );
-    const v = versions.kubernetes;
-    const [major, minor] = v.replace(/^v/, '').split('.');
     reports.push(
       await this.buildOne(
         binaries.kubeApiserver,
         join(assets, 'apiserver'),
         'k8s.io/kubernetes/cmd/kube-apiserver',
-        [
-          '-s',
-          '-w',
-          // What `kube-apiserver --version` and /version report; without these they say v0.0.0.
-          `-X k8s.io/component-base/version.gitVersion=${v}`,
-          `-X k8s.io/component-base/version.gitMajor=${major}`,
-          `-X k8s.io/component-base/version.gitMinor=${minor}`,
-          '-X k8s.io/component-base/version.gitTreeState=clean',
-          `-X k8s.io/client-go/pkg/version.gitVersion=${v}`,
-        ],
+        ['-s', '-w', ...kubernetesVersionFlags(versions.kubernetes)],
       ),
     );
     return { binaries, reports };
@@ -89,6 +157,7 @@ export class BinaryBuilder {
     moduleDir: string,
     pkg: string,
     ldflags: string[],
+    extraEnv: Readonly<Record<string, string>> = {},
   ): Promise<BuildReport> {
     if (await isExecutable(output)) return { binary: output, built: false, seconds: 0 };
     await mkdir(this.config.cacheDir, { recursive: true });
@@ -98,9 +167,10 @@ export class BinaryBuilder {
       await this.checkGo();
       const started = Date.now();
       const tmp = `${output}.tmp-${process.pid}`;
-      this.log(`building ${pkg} -> ${output} (first time only; kube-apiserver takes minutes)`);
+      this.log(`building ${pkg} -> ${output} (first time only; Kubernetes components take minutes)`);
       const env = {
         ...process.env,
+        ...extraEnv,
         GOFLAGS: `${process.env['GOFLAGS'] ?? ''} -trimpath -mod=readonly`.trim(),
       };
       try {
@@ -129,6 +199,18 @@ export class BinaryBuilder {
       );
     }
   }
+}
+
+/** What `<component> --version` and /version report; without these they say v0.0.0. */
+function kubernetesVersionFlags(v: string): string[] {
+  const [major, minor] = v.replace(/^v/, '').split('.');
+  return [
+    `-X k8s.io/component-base/version.gitVersion=${v}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    '-X k8s.io/component-base/version.gitTreeState=clean',
+    `-X k8s.io/client-go/pkg/version.gitVersion=${v}`,
+  ];
 }
 
 async function isExecutable(path: string): Promise<boolean> {

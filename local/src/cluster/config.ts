@@ -14,8 +14,15 @@ export interface ControlPlaneConfig {
   readonly stateDir: string;
   /** Downloads and builds, kept across `down` and across checkouts: binaries by version, CRDs. */
   readonly cacheDir: string;
-  /** Always loopback: the control plane has no authentication story for other hosts. */
+  /** etcd's address: always loopback (plain HTTP; only local processes reach it). */
   readonly host: '127.0.0.1';
+  /**
+   * kube-apiserver's address: loopback, or for `cluster up --node` the node's own address (on
+   * `lo`, inside the machine), where pods reach it through the `kubernetes` Service.
+   */
+  readonly apiserverHost: string;
+  /** A kubelet registers with this plane (`cluster up --node`): Node authorizer, endpoints. */
+  readonly servesNode: boolean;
   readonly etcdClientPort: number;
   readonly etcdPeerPort: number;
   readonly apiserverPort: number;
@@ -76,6 +83,8 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     stateDir: join(stateRoot, 'cluster'),
     cacheDir,
     host: '127.0.0.1',
+    apiserverHost: '127.0.0.1',
+    servesNode: false,
     etcdClientPort,
     etcdPeerPort,
     apiserverPort,
@@ -97,6 +106,8 @@ export function clusterPaths(config: ControlPlaneConfig) {
     apiserverKey: join(s, 'pki', 'apiserver.key'),
     adminCert: join(s, 'pki', 'admin.crt'),
     adminKey: join(s, 'pki', 'admin.key'),
+    kubeletClientCert: join(s, 'pki', 'apiserver-kubelet-client.crt'),
+    kubeletClientKey: join(s, 'pki', 'apiserver-kubelet-client.key'),
     saKey: join(s, 'pki', 'sa.key'),
     saPub: join(s, 'pki', 'sa.pub'),
     kubeconfig: join(s, 'kubeconfig'),

@@ -27,10 +27,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
  * certificate in system:masters and the service-account signing key pair. Generated once per state
  * dir (kept across down/up so kubeconfigs stay valid); `rm -r <state>/cluster` starts afresh.
  */
-export async function ensurePki(paths: ClusterPaths): Promise<void> {
+export async function ensurePki(paths: ClusterPaths, apiserverHost = '127.0.0.1'): Promise<void> {
   const dir = paths.pki;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   if (!(await exists(paths.caCert)) || !(await exists(paths.caKey))) {
     // A new CA invalidates every certificate signed by the old one.
     await Promise.all([paths.apiserverCert, paths.adminCert].map((f) => rm(f, { force: true })));
@@ -38,7 +37,7 @@ export async function ensurePki(paths: ClusterPaths): Promise<void> {
       [
         'req',
         '-x509',
-        ...ec,
+        ...EC_KEY,
         '-keyout',
         paths.caKey,
         '-out',
@@ -55,41 +54,20 @@ export async function ensurePki(paths: ClusterPaths): Promise<void> {
       dir,
     );
   }
-  const leaf = async (cert: string, key: string, subj: string, exts: string[]): Promise<void> => {
-    if ((await exists(cert)) && (await exists(key))) return;
-    await openssl(
-      [
-        'req',
-        '-x509',
-        ...ec,
-        '-CA',
-        paths.caCert,
-        '-CAkey',
-        paths.caKey,
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        DAYS,
-        '-subj',
-        subj,
-        '-addext',
-        'basicConstraints=critical,CA:FALSE',
-        ...exts.flatMap((e) => ['-addext', e]),
-      ],
-      dir,
-    );
-  };
-  await leaf(paths.apiserverCert, paths.apiserverKey, '/CN=kube-apiserver', [
+  const hostSan = apiserverHost === '127.0.0.1' ? '' : `,IP:${apiserverHost}`;
+  await signedCert(paths, paths.apiserverCert, paths.apiserverKey, '/CN=kube-apiserver', [
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=serverAuth',
-    `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:${KUBERNETES_SERVICE_IP}`,
+    `subjectAltName=IP:127.0.0.1${hostSan},DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:${KUBERNETES_SERVICE_IP}`,
   ]);
-  await leaf(paths.adminCert, paths.adminKey, `/O=system:masters/CN=${ADMIN_USER}`, [
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=clientAuth',
-  ]);
+  await clientCert(paths, paths.adminCert, paths.adminKey, `/O=system:masters/CN=${ADMIN_USER}`);
+  // What the apiserver shows a kubelet when it fetches logs or runs exec.
+  await clientCert(
+    paths,
+    paths.kubeletClientCert,
+    paths.kubeletClientKey,
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+  );
   if (!(await exists(paths.saKey)) || !(await exists(paths.saPub))) {
     await openssl(
       ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', paths.saKey],
@@ -100,13 +78,72 @@ export async function ensurePki(paths: ClusterPaths): Promise<void> {
   for (const key of [paths.caKey, paths.apiserverKey, paths.adminKey, paths.saKey]) await chmod(key, 0o600);
 }
 
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** A certificate signed by the state dir's CA, made once (kept while both files exist). */
+export async function signedCert(
+  paths: ClusterPaths,
+  cert: string,
+  key: string,
+  subj: string,
+  exts: readonly string[],
+): Promise<void> {
+  if ((await exists(cert)) && (await exists(key))) return;
+  await openssl(
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-CA',
+      paths.caCert,
+      '-CAkey',
+      paths.caKey,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      DAYS,
+      '-subj',
+      subj,
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      ...exts.flatMap((e) => ['-addext', e]),
+    ],
+    paths.pki,
+  );
+  await chmod(key, 0o600);
+}
+
+/** A client certificate (the subject's O= is the group, CN= the user Kubernetes sees). */
+export function clientCert(paths: ClusterPaths, cert: string, key: string, subj: string): Promise<void> {
+  return signedCert(paths, cert, key, subj, [
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=clientAuth',
+  ]);
+}
+
 /** The server URL of the apiserver, as written into the kubeconfig. */
 export function apiserverUrl(config: ControlPlaneConfig): string {
-  return `https://${config.host}:${config.apiserverPort}`;
+  return `https://${config.apiserverHost}:${config.apiserverPort}`;
 }
 
 /** Writes `<state>/cluster/kubeconfig` with the certificates inlined, so it can be copied anywhere. */
-export async function writeKubeconfig(config: ControlPlaneConfig, paths: ClusterPaths): Promise<void> {
+export function writeKubeconfig(config: ControlPlaneConfig, paths: ClusterPaths): Promise<void> {
+  return writeKubeconfigFor(config, paths, {
+    file: paths.kubeconfig,
+    user: ADMIN_USER,
+    cert: paths.adminCert,
+    key: paths.adminKey,
+  });
+}
+
+/** A kubeconfig for one client certificate (admin, kubelet, controller-manager, ...). */
+export async function writeKubeconfigFor(
+  config: ControlPlaneConfig,
+  paths: ClusterPaths,
+  who: { file: string; user: string; cert: string; key: string },
+): Promise<void> {
   const b64 = async (f: string): Promise<string> => (await readFile(f)).toString('base64');
   const doc = {
     apiVersion: 'v1',
@@ -119,21 +156,21 @@ export async function writeKubeconfig(config: ControlPlaneConfig, paths: Cluster
     ],
     users: [
       {
-        name: ADMIN_USER,
+        name: who.user,
         user: {
-          'client-certificate-data': await b64(paths.adminCert),
-          'client-key-data': await b64(paths.adminKey),
+          'client-certificate-data': await b64(who.cert),
+          'client-key-data': await b64(who.key),
         },
       },
     ],
     contexts: [
       {
         name: 'iotpipe-local',
-        context: { cluster: 'iotpipe-local', user: ADMIN_USER, namespace: 'default' },
+        context: { cluster: 'iotpipe-local', user: who.user, namespace: 'default' },
       },
     ],
     'current-context': 'iotpipe-local',
     preferences: {},
   };
-  await writeFile(paths.kubeconfig, stringify(doc), { mode: 0o600 });
+  await writeFile(who.file, stringify(doc), { mode: 0o600 });
 }

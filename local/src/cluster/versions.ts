@@ -8,6 +8,10 @@ export interface ClusterVersions {
   readonly kubernetes: string;
   /** go.etcd.io/etcd/server/v3 tag, e.g. v3.7.3. */
   readonly etcd: string;
+  /** github.com/coredns/coredns tag: the node's cluster DNS. */
+  readonly coredns: string;
+  /** github.com/rancher/local-path-provisioner tag: the node's dynamic volume provisioner. */
+  readonly localPathProvisioner: string;
   /** io.strimzi:api and io.strimzi:crd-generator on Maven Central, e.g. 1.2.0. */
   readonly strimzi: string;
   /** github.com/prometheus-operator/prometheus-operator Go module tag, e.g. v0.89.0. */
@@ -48,6 +52,8 @@ export async function loadVersions(repoRoot: string): Promise<ClusterVersions> {
   return {
     kubernetes: str('kubernetes', /^v1\.\d+\.\d+$/),
     etcd: str('etcd', /^v3\.\d+\.\d+$/),
+    coredns: str('coredns', /^v1\.\d+\.\d+$/),
+    localPathProvisioner: str('localPathProvisioner', /^v0\.\d+\.\d+$/),
     strimzi: str('strimzi', /^\d+\.\d+\.\d+$/),
     prometheusOperator: str('prometheusOperator', /^v0\.\d+\.\d+$/),
     javaForStrimzi: java,

@@ -11,3 +11,13 @@ export {
   type ImagesCommand,
   type ImagesCommandOptions,
 } from './commands.js';
+export {
+  thirdPartyRecipes,
+  strimziInstallDir,
+  strimziImageRefs,
+  javaImageRef,
+  parseEnvFile,
+  fullImageRef,
+  THIRD_PARTY_IMAGES,
+  DEBIAN_PACKAGE_VERSIONS,
+} from './third-party.js';
