@@ -10,10 +10,12 @@
 #      `make install DESTDIR=` output, copied into place in a second;
 #   3. source: IOTPIPE_VENDOR_DIR/timescaledb-<version>.tar.gz (default ../shared/vendor beside the
 #      checkout), else the upstream release from GitHub into $cache/downloads; sha256 checked.
-# The release source is built with the patches in patches/ (each says why). A build is tied to
-# the PostgreSQL minor version whose headers it saw (a build for 15.20 calls functions 15.18 lacks),
-# so the cache key and the marker installed beside the extension name both. An installation of
-# this version without our marker (another packager's) is left alone.
+# The release source is built with the patches in patches/ (each says why). A build needs a
+# PostgreSQL at least as new as the headers it saw (a build for 15.20 calls functions 15.18
+# lacks), so the cache key names the minor version; an installed build counts as installed while
+# its version and patches are ours (the marker beside the extension says), also after Debian
+# moves PostgreSQL to a newer minor. An installation without the marker (another packager's) is
+# left alone.
 # Build: about 2.5 minutes of CPU on 2 cores. POSTGRES_FLAVOR=native skips all of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -47,7 +49,7 @@ installed() {
   [ -f "$pkglibdir/timescaledb.so" ] && [ -f "$pkglibdir/timescaledb-$version.so" ] &&
     [ -f "$extdir/timescaledb--$version.sql" ] &&
     grep -q "^default_version = '$version'" "$extdir/timescaledb.control" 2>/dev/null &&
-    { [ ! -f "$marker" ] || [ "$(cat "$marker")" = "$build_key" ]; }
+    { [ ! -f "$marker" ] || [ "$(sed 's/-pg[^-]*-/-/' "$marker")" = "$version-$patches_digest" ]; }
 }
 if [ "$action" = install ] && installed; then exit 0; fi
 
