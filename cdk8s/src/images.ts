@@ -15,7 +15,6 @@ export const IMAGES = {
   timescaledb: THIRD_PARTY_IMAGES.timescaledb,
   postgresExporter: THIRD_PARTY_IMAGES.postgresExporter,
   mosquitto: THIRD_PARTY_IMAGES.mosquitto,
-  mosquittoExporter: 'sapcc/mosquitto-exporter:0.8.0',
   // The project's own: `make images` builds them under these names (local/src/images/catalog.ts).
   operator: OPERATOR_IMAGE,
   workloads: WORKLOADS_IMAGE,

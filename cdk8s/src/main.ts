@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeHelmChart } from './helm.js';
 import { CDK8S_DIR, REPO_ROOT } from './imports.js';
+import { synthMonitoringStack } from './monitoring-stack.js';
 import { readInputs, synthPlatform, toYaml } from './platform.js';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from './profiles.js';
 
@@ -26,6 +27,13 @@ async function synth(
     }
     console.log(`synthesized ${name} into ${dir}`);
   }
+  // The kube-prometheus stand-in for a cluster without one (the local node): its own folder, as
+  // it is not part of the platform (kubectl apply -f dist/monitoring-stack/ after the operator).
+  const stackDir = join(outRoot, 'monitoring-stack');
+  await rm(stackDir, { recursive: true, force: true });
+  await mkdir(stackDir, { recursive: true });
+  for (const f of synthMonitoringStack('kind')) await writeFile(join(stackDir, f.file), toYaml(f.objects));
+  console.log(`synthesized the monitoring stack into ${stackDir}`);
 }
 
 const { positionals, values } = parseArgs({

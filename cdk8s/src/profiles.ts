@@ -83,7 +83,8 @@ const PROFILES: Record<ProfileName, Profile> = {
     mosquitto: {
       storage: '256Mi',
       resources: res('20m', '32Mi', '500m', '128Mi'),
-      exporter: res('5m', '16Mi', '100m', '32Mi'),
+      // A Node.js process (iotpipe mosquitto-exporter); the init container shares this sizing.
+      exporter: res('5m', '48Mi', '100m', '96Mi'),
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 1, resources: res('20m', '96Mi', '500m', '192Mi') },
@@ -114,7 +115,7 @@ const PROFILES: Record<ProfileName, Profile> = {
     mosquitto: {
       storage: '10Gi',
       resources: res('200m', '256Mi', '2', '1Gi'),
-      exporter: res('10m', '32Mi', '200m', '64Mi'),
+      exporter: res('10m', '64Mi', '200m', '128Mi'),
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 2, resources: res('50m', '128Mi', '1', '256Mi') },

@@ -820,3 +820,26 @@ export const SIMULATOR = {
     },
   }),
 };
+
+/**
+ * The Mosquitto exporter (`iotpipe mosquitto-exporter`): reads the broker's $SYS topics and serves
+ * them as Prometheus metrics; the Mosquitto chart runs it beside the broker.
+ */
+export const MOSQUITTO_EXPORTER = {
+  brokerUrl: url({
+    env: 'MOSQUITTO_EXPORTER_BROKER_URL',
+    doc: 'the broker whose $SYS topics are read (mqtt:// or mqtts://)',
+    default: 'mqtt://127.0.0.1:1883',
+    protocols: ['mqtt', 'mqtts'],
+  }),
+  username: string({ env: 'MOSQUITTO_EXPORTER_USERNAME', doc: 'MQTT user name (empty: none)', default: '' }),
+  password: string({ env: 'MOSQUITTO_EXPORTER_PASSWORD', doc: 'MQTT password (empty: none)', default: '' }),
+  host: metricsHost('MOSQUITTO_EXPORTER_HOST'),
+  port: int({
+    env: 'MOSQUITTO_EXPORTER_PORT',
+    doc: 'port /metrics, /healthz and /readyz listen on',
+    default: 9234,
+    min: 1,
+    max: 65535,
+  }),
+};

@@ -127,6 +127,31 @@ describe('the single-node cluster', () => {
     expect(internet).toMatch(/^(ENETUNREACH|EHOSTUNREACH|timeout)$/);
   });
 
+  it('never pulls: an image that was not loaded fails at once, without a request leaving the machine', async () => {
+    const name = 'not-loaded';
+    await kubectl(
+      ['apply', '-f', '-'],
+      lockedDown(name, ['true'])
+        .replace(WORKLOADS_IMAGE, 'quay.io/iotpipe/not-built-here:1')
+        .replace('"imagePullPolicy":"Never"', '"imagePullPolicy":"IfNotPresent"'),
+    );
+    let message = '';
+    for (let i = 0; i < 60 && message === ''; i++) {
+      const events = await kubectlJson<{ items: Array<{ reason: string; message: string }> }>([
+        '-n',
+        NS,
+        'get',
+        'events',
+        '--field-selector',
+        `involvedObject.name=${name}`,
+      ]);
+      message = events.items.find((e) => e.reason === 'Failed' && /pull/i.test(e.message))?.message ?? '';
+      if (message === '') await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(message).toContain('127.0.0.1:9');
+    expect(message).toMatch(/connection refused/);
+  });
+
   it('binds a claim of the default StorageClass to a new volume that a non-root pod writes', async () => {
     await kubectl(
       ['apply', '-f', '-'],

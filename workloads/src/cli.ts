@@ -13,6 +13,7 @@ import { sinkCommand } from './cli/sink.js';
 import { dbCommand } from './cli/db.js';
 import { queryCommand } from './cli/query.js';
 import { benchCommand } from './cli/bench.js';
+import { mosquittoExporterCommand } from './cli/mosquitto-exporter.js';
 import { MigrationError } from './db/migrator.js';
 
 class UsageError extends Error {}
@@ -30,6 +31,7 @@ try {
     .command(dbCommand)
     .command(queryCommand)
     .command(benchCommand)
+    .command(mosquittoExporterCommand)
     .demandCommand(1, 'name a command; --help lists them')
     .strict()
     .fail((msg, err) => {

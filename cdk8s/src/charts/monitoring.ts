@@ -17,6 +17,7 @@ import {
   PrometheusRule,
   PrometheusRuleSpecGroupsRulesExpr,
 } from '../../imports/monitoring.coreos.com.js';
+import { MONITORING_STACK } from '../monitoring-stack.js';
 import type { Profile } from '../profiles.js';
 import { PART_OF } from '../workload.js';
 import { NAMES } from './names.js';
@@ -93,7 +94,7 @@ export class MonitoringChart extends Chart {
     // The same routing as the local stack's Alertmanager (local/src/services/monitoring.ts):
     // critical mails at once and repeats hourly, warning is batched.
     new AlertmanagerConfig(this, 'alertmanager', {
-      metadata: { name: 'iotpipe', labels: { ...labels, alertmanagerConfig: 'iotpipe' } },
+      metadata: { name: 'iotpipe', labels: { ...labels, ...MONITORING_STACK.alertmanagerConfigLabel } },
       spec: {
         route: {
           receiver: 'email-warning',
@@ -139,7 +140,7 @@ export class MonitoringChart extends Chart {
     new k8s.KubeRoleBinding(this, 'prometheus-binding', {
       metadata: { name: 'prometheus-k8s', labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'prometheus-k8s' },
-      subjects: [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: p.monitoringNamespace }],
+      subjects: [{ kind: 'ServiceAccount', name: MONITORING_STACK.prometheusServiceAccount, namespace: p.monitoringNamespace }],
     });
   }
 }

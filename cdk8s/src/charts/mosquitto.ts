@@ -3,8 +3,9 @@
  * text shared with the local stack (mosquittoConf in local/src/services/mosquitto.ts: raised
  * max_queued_messages, frequent autosave), a LoadBalancer Service whose NodePort the kind
  * profile maps to the host (kind-cluster.yaml), so an ESP32 or Ruuvi Gateway on the LAN reaches
- * it; and an exporter sidecar reading $SYS for Prometheus.
+ * it; and an exporter sidecar (iotpipe mosquitto-exporter) reading $SYS for Prometheus.
  */
+import { MOSQUITTO_EXPORTER, settingsEnv } from '@iotpipe/contract';
 import { mosquittoConf } from '@iotpipe/local';
 import { Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
@@ -16,6 +17,7 @@ import type { Profile } from '../profiles.js';
 import {
   componentLabels,
   containerSecurity,
+  httpProbe,
   podSecurity,
   resources,
   scratchVolume,
@@ -113,18 +115,23 @@ export class MosquittoChart extends Chart {
                 ],
               },
               {
+                // The project's own exporter (iotpipe mosquitto-exporter in the workloads image):
+                // the broker's $SYS topics as Prometheus metrics.
                 name: 'exporter',
-                image: IMAGES.mosquittoExporter,
-                env: [
-                  { name: 'BROKER_ENDPOINT', value: `tcp://127.0.0.1:${PORTS.mqtt}` },
-                  credEnv('MQTT_USER', 'username'),
-                  credEnv('MQTT_PASS', 'password'),
-                ],
+                image: IMAGES.workloads,
+                args: ['mosquitto-exporter'],
+                env: settingsEnv(MOSQUITTO_EXPORTER, {
+                  brokerUrl: `mqtt://127.0.0.1:${PORTS.mqtt}`,
+                  username: { secretKeyRef: { name: NAMES.mosquittoSecret, key: 'username' } },
+                  password: { secretKeyRef: { name: NAMES.mosquittoSecret, key: 'password' } },
+                  host: '0.0.0.0',
+                  port: PORTS.mosquittoExporter,
+                }),
                 ports: [{ name: 'metrics', containerPort: PORTS.mosquittoExporter }],
                 resources: resources(p.mosquitto.exporter),
                 securityContext: containerSecurity(),
-                livenessProbe: tcpProbe('metrics'),
-                readinessProbe: tcpProbe('metrics'),
+                livenessProbe: httpProbe('/healthz', 'metrics'),
+                readinessProbe: httpProbe('/readyz', 'metrics'),
               },
             ],
             volumes: [

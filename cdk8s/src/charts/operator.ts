@@ -127,6 +127,10 @@ export class OperatorChart extends Chart {
                 ports: [{ name: 'metrics', containerPort: PORTS.operatorMetrics }],
                 resources: resources(p.operator.resources),
                 securityContext: containerSecurity(),
+                // Node.js loading the operator takes seconds on an idle node but over a minute on a
+                // busy one (seen on the local node: killed by the liveness probe 3 times before it
+                // listened); liveness only counts once it has started, within 3 minutes.
+                startupProbe: httpProbe('/healthz', 'metrics', { initialDelaySeconds: 0, periodSeconds: 2, failureThreshold: 90 }),
                 livenessProbe: httpProbe('/healthz', 'metrics'),
                 readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
                 volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],

@@ -5,6 +5,7 @@ import { Podman } from './podman.js';
 import { nodeImageRecipes } from '../cluster/node/images.js';
 import { loadNodeConfig, nodePaths } from '../cluster/node/config.js';
 import { Containerd } from '../cluster/node/containerd.js';
+import { monitoringRecipes } from './monitoring.js';
 import { thirdPartyRecipes } from './third-party.js';
 
 export const IMAGES_COMMANDS = ['build', 'list', 'load'] as const;
@@ -16,10 +17,15 @@ export function isImagesCommand(value: string): value is ImagesCommand {
 
 /**
  * Every recipe `make images` knows: the base images, the project's, the node's (CoreDNS, the
- * volume provisioner) and the third-party images of the platform (third-party.ts).
+ * volume provisioner) and the third-party images of the platform (third-party.ts, monitoring.ts).
  */
 export async function allRecipes(config: ImagesConfig): Promise<ImageRecipe[]> {
-  return [...baseRecipes(config), ...(await nodeImageRecipes(config.repoRoot)), ...thirdPartyRecipes(config)];
+  return [
+    ...baseRecipes(config),
+    ...(await nodeImageRecipes(config.repoRoot)),
+    ...thirdPartyRecipes(config),
+    ...monitoringRecipes(config),
+  ];
 }
 
 export interface ImagesCommandOptions {

@@ -21,3 +21,11 @@ export {
   THIRD_PARTY_IMAGES,
   DEBIAN_PACKAGE_VERSIONS,
 } from './third-party.js';
+export {
+  monitoringRecipes,
+  operatorDefaults,
+  prometheusReleaseOfModule,
+  prometheusOperatorInstall,
+  intoNamespace,
+  type InstallObject,
+} from './monitoring.js';

@@ -37,6 +37,9 @@ import {
 import { nodeImageRecipes } from './images.js';
 import { makeCgroups, networkDown, networkUp, removeCgroups } from './network.js';
 
+/** Where containerd's registry requests go: a loopback port nothing listens on (discard). */
+export const NO_PULL_PROXY = 'http://127.0.0.1:9';
+
 /** The node's processes besides etcd and kube-apiserver, in start order. */
 export const NODE_DAEMONS = [
   'containerd',
@@ -264,7 +267,18 @@ export class Node {
         name: 'containerd',
         binary: 'containerd',
         args: ['--config', p.containerdConfig],
-        env,
+        // Every image is loaded by `make images`; a pull (an image that was not) must not leave the
+        // machine: registry requests go to a proxy address where nothing listens, and fail at once
+        // with "proxyconnect ... 127.0.0.1:9: connection refused".
+        env: {
+          ...env,
+          HTTP_PROXY: NO_PULL_PROXY,
+          HTTPS_PROXY: NO_PULL_PROXY,
+          http_proxy: NO_PULL_PROXY,
+          https_proxy: NO_PULL_PROXY,
+          NO_PROXY: '',
+          no_proxy: '',
+        },
         readyTimeoutMs,
         probe: async () =>
           (await this.containerd.answers())
