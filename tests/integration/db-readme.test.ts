@@ -1,11 +1,16 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
 import { copyLine } from '../../workloads/src/sink/rows.js';
 import { ReadingStore } from '../../workloads/src/sink/store.js';
+import {
+  ACCESS_STATEMENTS,
+  README_DEVICE,
+  readmeStatements,
+  withCurrentDates,
+} from '../../scripts/readme-queries.js';
 import { stackConfig } from '../support/stack.js';
 import {
   createTestDatabase,
@@ -20,36 +25,8 @@ import { onlyRow } from '../support/rows.js';
 
 const exec = promisify(execFile);
 const cli = join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
-const README_DEVICE = 'c6:8d:c6:26:39:a6_temperature';
 /** `iotpipe query --json` output: an array of rows. */
 const jsonRows = <Row = Record<string, unknown>>(text: string) => JSON.parse(text) as Row[];
-
-interface Statement {
-  title: string;
-  sql: string;
-  timescaleOnly: boolean;
-}
-
-/** The fixture's statements, each with the comment line above it as its title. */
-function readmeStatements(): Statement[] {
-  const text = readFileSync(join(stackConfig.repoRoot, 'tests', 'fixtures', 'readme-queries.sql'), 'utf8');
-  const out: Statement[] = [];
-  let title = '';
-  let body: string[] = [];
-  for (const line of text.split('\n')) {
-    if (body.length === 0 && line.startsWith('--')) {
-      title = line.replace(/^--\s*/, '');
-      continue;
-    }
-    if (body.length === 0 && line.trim() === '') continue;
-    body.push(line);
-    if (line.trimEnd().endsWith(';')) {
-      out.push({ title, sql: body.join('\n'), timescaleOnly: title.includes('[timescaledb-only]') });
-      body = [];
-    }
-  }
-  return out;
-}
 
 /** The README's example device every 10 minutes for 6 hours, with one 50-minute hole. */
 function readmeDeviceReadings(now: number): SensorReading[] {
@@ -73,16 +50,6 @@ function readmeDeviceReadings(now: number): SensorReading[] {
   }
   return out;
 }
-
-/**
- * The statements of the README's "Access TimescaleDB Database" step (section 7 of Quick Start),
- * besides the monitoring section the fixture holds; `<hypertable-name>` is sensor_readings.
- */
-const ACCESS_STATEMENTS = [
-  'select * from timescaledb_information.hypertables;',
-  "SELECT * FROM timescaledb_information.chunks WHERE hypertable_name = 'sensor_readings';",
-  'SELECT * FROM timescaledb_information.compression_settings;',
-];
 
 for (const flavor of FLAVOURS) {
   describe.skipIf(flavourUnavailable(flavor) !== undefined)(
@@ -117,18 +84,15 @@ for (const flavor of FLAVOURS) {
       for (const [i, s] of statements.entries()) {
         if (s.timescaleOnly && flavor === 'native') continue;
         it(`README query ${i + 1} runs and returns rows: ${s.title}`, async () => {
-          const day = (offset: number) => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
-          // The only edit: the README's fixed dates become the loaded data's (yesterday..tomorrow).
-          const sql = s.sql.replace("'2025-06-17'", `'${day(-1)}'`).replace("'2025-06-18'", `'${day(1)}'`);
-          const rows = await db.sql.unsafe(sql);
+          const rows = await db.sql.unsafe(withCurrentDates(s.sql, now));
           expect(rows.length).toBeGreaterThan(0);
         });
       }
 
       if (flavor === 'timescale') {
         for (const statement of ACCESS_STATEMENTS) {
-          it(`README access step runs and returns rows: ${statement}`, async () => {
-            const rows = await db.sql.unsafe(statement);
+          it(`README ${statement.title} runs and returns rows`, async () => {
+            const rows = await db.sql.unsafe(statement.sql);
             expect(rows.length).toBeGreaterThan(0);
           });
         }
@@ -140,7 +104,7 @@ for (const flavor of FLAVOURS) {
           expect(n).toBe(0);
           for (const statement of [
             ...statements.filter((s) => s.timescaleOnly).map((s) => s.sql),
-            ...ACCESS_STATEMENTS,
+            ...ACCESS_STATEMENTS.map((s) => s.sql),
           ]) {
             await expect(db.sql.unsafe(statement)).rejects.toThrow(/timescaledb_information/);
           }
