@@ -267,7 +267,7 @@ export interface IoTPipelineSpecKafka {
   readonly cluster?: string;
 
   /**
-   * host:port[,host:port]; default <cluster>-kafka-bootstrap:9092 (Strimzi plain listener).
+   * host:port[,host:port]; default <cluster>-kafka-bootstrap:9093 (the Strimzi TLS + SCRAM-SHA-512 listener).
    *
    * @schema IoTPipelineSpecKafka#bootstrapServers
    */

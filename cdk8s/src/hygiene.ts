@@ -4,6 +4,8 @@
  * filesystem, PodDisruptionBudgets in production), references between objects, and the memory
  * the platform requests. Pure.
  */
+import { CONNECTION, CREDENTIALS_ENV, parseCredentialSpecs } from '@iotpipe/contract';
+import { USER_SECRETS } from './charts/credentials.js';
 import { isPinnedImage } from './images.js';
 import type { ManifestObject } from './platform.js';
 
@@ -20,7 +22,11 @@ interface Container {
     readOnlyRootFilesystem?: boolean;
     allowPrivilegeEscalation?: boolean;
   };
-  env?: Array<{ valueFrom?: { secretKeyRef?: { name: string }; configMapKeyRef?: { name: string } } }>;
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string }; configMapKeyRef?: { name: string } };
+  }>;
   envFrom?: Array<{ secretRef?: { name: string }; configMapRef?: { name: string } }>;
 }
 
@@ -65,8 +71,10 @@ export function workloadProblems(objects: readonly ManifestObject[], production:
       const cid = `${id} container ${c.name}`;
       if (!c.image || !isPinnedImage(c.image))
         problems.push(`${cid}: image '${c.image ?? ''}' is not pinned`);
-      if (list === 'main' && !c.livenessProbe) problems.push(`${cid}: no livenessProbe`);
-      if (list === 'main' && !c.readinessProbe) problems.push(`${cid}: no readinessProbe`);
+      // A Job's pod runs to completion: nothing to probe.
+      const serving = w.kind !== 'Job' && w.kind !== 'CronJob';
+      if (serving && list === 'main' && !c.livenessProbe) problems.push(`${cid}: no livenessProbe`);
+      if (serving && list === 'main' && !c.readinessProbe) problems.push(`${cid}: no readinessProbe`);
       for (const r of ['cpu', 'memory']) {
         if (!c.resources?.requests?.[r]) problems.push(`${cid}: no ${r} request`);
       }
@@ -87,9 +95,57 @@ export function workloadProblems(objects: readonly ManifestObject[], production:
   return problems;
 }
 
+/** The Secrets a credentials Job of the output makes (its CREDENTIALS_ENV specs). */
+export function generatedSecrets(objects: readonly ManifestObject[]): string[] {
+  return workloads(objects).flatMap((w) =>
+    (podSpecOf(w)?.containers ?? []).flatMap((c) =>
+      (c.env ?? [])
+        .filter((e) => e.name === CREDENTIALS_ENV && e.value !== undefined)
+        .flatMap((e) => parseCredentialSpecs(e.value!).map((spec) => spec.name)),
+    ),
+  );
+}
+
+/** The labels of a workload's pods. */
+export function podLabels(w: ManifestObject): Record<string, string> {
+  const spec = w['spec'] as { template?: { metadata?: { labels?: Record<string, string> } } };
+  return spec.template?.metadata?.labels ?? {};
+}
+
+/**
+ * Workloads whose pods no NetworkPolicy but the namespace's default deny selects (matchLabels
+ * only, as the charts write them): under default deny they could reach nothing, not even DNS.
+ */
+export function workloadsWithoutPolicy(objects: readonly ManifestObject[]): string[] {
+  const selectors = objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .map(
+      (o) =>
+        (o['spec'] as { podSelector: { matchLabels?: Record<string, string> } }).podSelector.matchLabels ??
+        {},
+    )
+    .filter((m) => Object.keys(m).length > 0);
+  return workloads(objects)
+    .filter((w) => {
+      const labels = podLabels(w);
+      return !selectors.some((m) => Object.entries(m).every(([k, v]) => labels[k] === v));
+    })
+    .map((w) => `${w.kind}/${w.metadata.name}`);
+}
+
 /** Secrets, ConfigMaps, ServiceAccounts and Services that objects refer to but the output lacks. */
-export function danglingReferences(objects: readonly ManifestObject[]): string[] {
+export function danglingReferences(
+  objects: readonly ManifestObject[],
+  userSecrets: readonly string[] = USER_SECRETS,
+): string[] {
   const have = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+  // Strimzi writes these: the cluster CA certificate of each Kafka, a Secret per KafkaUser; the
+  // credentials Job those it lists; the user those the platform cannot invent.
+  for (const name of [...generatedSecrets(objects), ...userSecrets]) have.add(`Secret/${name}`);
+  for (const o of objects) {
+    if (o.kind === 'Kafka') have.add(`Secret/${o.metadata.name}-cluster-ca-cert`);
+    if (o.kind === 'KafkaUser') have.add(`Secret/${o.metadata.name}`);
+  }
   const missing: string[] = [];
   const need = (from: string, kind: string, name: string | undefined) => {
     if (name !== undefined && !have.has(`${kind}/${name}`)) missing.push(`${from} -> ${kind}/${name}`);
@@ -153,6 +209,66 @@ export function danglingReferences(objects: readonly ManifestObject[]): string[]
   return missing;
 }
 
+/**
+ * Values that are, or once were, default credentials of the platform (the local stack's
+ * database password in the contract, the manifests' old placeholder): none may stand anywhere in
+ * a manifest. The MQTT default (`iotpipe`) is also the platform's name, in labels and names
+ * everywhere; where it would be a credential, the Secret and env rules below find it.
+ */
+export const DEFAULT_CREDENTIALS = [CONNECTION.postgresPassword.default, 'change-me', 'changeme'] as const;
+
+const CREDENTIAL_NAME = /pass(word)?|secret|token|credential|private.?key|jaas/i;
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^@/\s]+)@/i;
+
+/**
+ * Credentials written into manifests, one line each; empty when there are none. Scans every
+ * object: no Secret carries data (the credentials Job makes them in the cluster, or the user
+ * does), no credential-named env variable has a literal value (only *_FILE paths), no URL holds
+ * a password, no default credential stands as a value anywhere, and the credentials Job's specs
+ * generate every password-named key. Pure.
+ */
+export function credentialProblems(objects: readonly ManifestObject[]): string[] {
+  const problems: string[] = [];
+  const defaults = new Set<string>(DEFAULT_CREDENTIALS);
+  const walk = (id: string, path: string, v: unknown, envName?: string): void => {
+    if (typeof v === 'string') {
+      if (envName === CREDENTIALS_ENV) {
+        for (const spec of parseCredentialSpecs(v))
+          if (spec.kind === 'passwords')
+            for (const [key, source] of Object.entries(spec.keys))
+              if (CREDENTIAL_NAME.test(key) && 'value' in source)
+                problems.push(`${id} ${path}: Secret ${spec.name} key ${key} is a literal, not generated`);
+        return;
+      }
+      if (defaults.has(v)) problems.push(`${id} ${path}: default credential '${v}'`);
+      // A schema's description documents the URL form (postgres://user:password@...).
+      if (!path.endsWith('.description') && URL_WITH_PASSWORD.test(v))
+        problems.push(`${id} ${path}: a URL with a password`);
+      if (envName !== undefined && CREDENTIAL_NAME.test(envName) && !/_FILE$/.test(envName))
+        problems.push(`${id} ${path}: env ${envName} has a literal value`);
+      return;
+    }
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(id, `${path}[${i}]`, x));
+      return;
+    }
+    if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      // An env entry: its value is checked against its name.
+      const name = o['name'];
+      const env = typeof name === 'string' && 'value' in o ? name : undefined;
+      for (const [k, x] of Object.entries(o)) walk(id, `${path}.${k}`, x, k === 'value' ? env : undefined);
+    }
+  };
+  for (const o of objects) {
+    const id = `${o.kind}/${o.metadata.name}`;
+    if (o.kind === 'Secret' && (o['data'] !== undefined || o['stringData'] !== undefined))
+      problems.push(`${id}: a Secret with its contents in the manifests`);
+    walk(id, '', o);
+  }
+  return problems;
+}
+
 /** Kubernetes memory quantity -> MiB. */
 export function mebibytes(quantity: string): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
@@ -201,9 +317,9 @@ export function memoryRequests(objects: readonly ManifestObject[]): {
         req(spec) * ((spec?.['replicas'] as number | undefined) ?? 0);
     }
     if (o.kind === 'Kafka') {
-      const topicOperator = (spec?.['entityOperator'] as { topicOperator?: never } | undefined)
-        ?.topicOperator;
-      parts[`Kafka/${o.metadata.name} topic operator`] = req(topicOperator);
+      const entity = spec?.['entityOperator'] as { topicOperator?: never; userOperator?: never } | undefined;
+      parts[`Kafka/${o.metadata.name} topic operator`] = req(entity?.topicOperator);
+      parts[`Kafka/${o.metadata.name} user operator`] = req(entity?.userOperator);
     }
   }
   return { total: Object.values(parts).reduce((a, b) => a + b, 0), parts };

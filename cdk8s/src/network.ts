@@ -1,73 +1,42 @@
 /**
- * NetworkPolicies: each part is reachable only from what needs it and reaches only what it
- * needs (plus DNS). Prometheus scrapes from the monitoring namespace.
+ * The platform's network peers, for the NetworkPolicies the shared builder writes
+ * (@iotpipe/contract networkPolicy): under the namespace's default deny, each part is reachable
+ * only from what needs it and reaches only what it needs (plus DNS).
  */
-import { k8s } from 'cdk8s-plus-34';
-import type { Construct } from 'constructs';
+import { podsWith, type NetworkPeer } from '@iotpipe/contract';
+import { selectorOf } from './workload.js';
 
-export type Peer = k8s.NetworkPolicyPeer;
+export { ANYWHERE, PROMETHEUS_PEER, namespaceNamed } from '@iotpipe/contract';
 
-export function podsNamed(name: string): Peer {
-  return { podSelector: { matchLabels: { 'app.kubernetes.io/name': name } } };
+export function podsNamed(name: string): NetworkPeer {
+  return podsWith(selectorOf(name));
 }
 
-/** The workload pods the operator creates for IoTPipelines (it labels them with the pipeline). */
-export const PIPELINE_PODS: Peer = {
-  podSelector: { matchExpressions: [{ key: 'iotpipe.io/pipeline', operator: 'Exists' }] },
-};
-
-export function kafkaBrokers(cluster: string): Peer {
+/** Pods of the operator-made workloads of these stages (the operator labels them so). */
+export function pipelinePods(...stages: readonly string[]): NetworkPeer {
   return {
     podSelector: {
-      matchLabels: {
-        'strimzi.io/cluster': cluster,
-        'strimzi.io/kind': 'Kafka',
-        'strimzi.io/broker-role': 'true',
-      },
+      matchExpressions: [
+        { key: 'iotpipe.io/pipeline', operator: 'Exists' },
+        { key: 'app.kubernetes.io/component', operator: 'In', values: [...stages] },
+      ],
     },
   };
 }
 
-export function namespaceNamed(ns: string): Peer {
-  return { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } };
-}
-
-/** Anywhere, inside or outside the cluster (MQTT gateways on the LAN; the API server). */
-export const ANYWHERE: Peer = { ipBlock: { cidr: '0.0.0.0/0' } };
-
-export interface Rule {
-  readonly peers: readonly Peer[];
-  readonly ports: readonly number[];
-  readonly protocol?: 'TCP' | 'UDP';
-}
-
-const DNS: k8s.NetworkPolicyEgressRule = {
-  to: [{ namespaceSelector: {}, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-  ports: [
-    { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-    { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-  ],
-};
-
-function ports(r: Rule): k8s.NetworkPolicyPort[] {
-  return r.ports.map((p) => ({ protocol: r.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(p) }));
-}
-
-/** Ingress and egress allow-lists for the pods matching `podSelector`; DNS egress is always allowed. */
-export function networkPolicy(
-  scope: Construct,
-  name: string,
-  podSelector: k8s.LabelSelector,
-  ingress: readonly Rule[],
-  egress: readonly Rule[],
-): void {
-  new k8s.KubeNetworkPolicy(scope, `${name}-netpol`, {
-    metadata: { name },
-    spec: {
-      podSelector,
-      policyTypes: ['Ingress', 'Egress'],
-      ingress: ingress.map((r) => ({ from: [...r.peers], ports: ports(r) })),
-      egress: [DNS, ...egress.map((r) => ({ to: [...r.peers], ports: ports(r) }))],
-    },
+/** The broker pods of a Strimzi cluster. */
+export function kafkaBrokers(cluster: string): NetworkPeer {
+  return podsWith({
+    'strimzi.io/cluster': cluster,
+    'strimzi.io/kind': 'Kafka',
+    'strimzi.io/broker-role': 'true',
   });
 }
+
+/** Every pod Strimzi runs for a cluster (brokers, controllers, the entity operator). */
+export function strimziPods(cluster: string): NetworkPeer {
+  return podsWith({ 'strimzi.io/cluster': cluster });
+}
+
+/** The API server is no pod: any address on its usual ports. */
+export const API_SERVER_PORTS = [443, 6443] as const;

@@ -2,13 +2,23 @@ import { readFileSync } from 'node:fs';
 import { JMX_EXPORTER_RULES } from '@iotpipe/local';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { danglingReferences, memoryRequests, workloadProblems, workloads } from './hygiene.js';
+import {
+  credentialProblems,
+  danglingReferences,
+  DEFAULT_CREDENTIALS,
+  memoryRequests,
+  workloadProblems,
+  workloads,
+  workloadsWithoutPolicy,
+} from './hygiene.js';
 import { IMAGES, isPinnedImage } from './images.js';
 import { CHILD_KINDS } from '../../operator/src/children/desired.js';
-import { OPERATOR_CLUSTER_RULES } from './charts/operator.js';
+import { OPERATOR_RULES } from './charts/operator.js';
 import { CDK8S_DIR } from './imports.js';
 import { allObjects, readInputs, synthPlatform, toYaml, type ManifestObject } from './platform.js';
 import { KIND_MEMORY_BUDGET_MIB, PROFILE_NAMES } from './profiles.js';
+import { helmChart, mergeValues, renderChart } from './helm.js';
+import { CREDENTIALS_ENV } from '@iotpipe/contract';
 
 const inputs = readInputs();
 const synth = (profile: 'kind' | 'production') => allObjects(synthPlatform({ profile, inputs }));
@@ -124,25 +134,26 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(svc.spec.ports[0]).toMatchObject({ port: 1883, nodePort: 31883 });
   });
 
-  it('the operator has exactly the RBAC it needs (secrets read-only, leases only in its namespace)', () => {
+  it('the operator has exactly the RBAC it needs (no Secret at all, leases only in its namespace)', () => {
     const objects = synth(profile);
     const role = find(objects, 'ClusterRole', 'iotpipe-operator') as ManifestObject & {
       rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     };
-    expect(role.rules).toEqual(OPERATOR_CLUSTER_RULES);
-    const secrets = role.rules.find((r) => r.resources.includes('secrets'))!;
-    expect(secrets.verbs).toEqual(['get', 'list', 'watch']);
+    expect(role.rules).toEqual(OPERATOR_RULES);
     expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(
       [
-        'configmaps',
         'deployments',
         'events',
         'iotpipelines',
         'iotpipelines/finalizers',
         'iotpipelines/status',
+        'kafkas',
         'kafkatopics',
+        'kafkausers',
+        'networkpolicies',
+        'poddisruptionbudgets',
+        'pods',
         'prometheusrules',
-        'secrets',
         'servicemonitors',
         'services',
         'statefulsets',
@@ -161,12 +172,75 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
       rules: Array<{ resources: string[] }>;
     };
     expect(leases.rules.flatMap((r) => r.resources)).toEqual(['leases']);
+    // Cluster scope: a ClusterRoleBinding; namespace scope: a RoleBinding of the same ClusterRole
+    // and the operator told to watch its own namespace only.
+    expect(objects.some((o) => o.kind === 'ClusterRoleBinding')).toBe(true);
+    const scoped = allObjects(synthPlatform({ profile, inputs, operatorScope: 'namespace' }));
+    expect(scoped.some((o) => o.kind === 'ClusterRoleBinding')).toBe(false);
+    expect(find(scoped, 'RoleBinding', 'iotpipe-operator')['roleRef']).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'iotpipe-operator',
+    });
+    expect(JSON.stringify(find(scoped, 'Deployment', 'iotpipe-operator'))).toContain(
+      '{"name":"OPERATOR_WATCH_NAMESPACE","valueFrom":{"fieldRef":{"fieldPath":"metadata.namespace"}}}',
+    );
+  });
+
+  it('denies all traffic in the namespace by default; every workload has its own allow-list', () => {
+    const objects = synth(profile);
+    expect(find(objects, 'NetworkPolicy', 'default-deny')['spec']).toEqual({
+      podSelector: {},
+      policyTypes: ['Ingress', 'Egress'],
+    });
+    for (const o of objects.filter((x) => x.kind === 'NetworkPolicy')) {
+      const spec = o['spec'] as { policyTypes: string[]; egress?: unknown[] };
+      expect(spec.policyTypes, o.metadata.name).toEqual(['Ingress', 'Egress']);
+      if (o.metadata.name !== 'default-deny')
+        expect(JSON.stringify(spec.egress), o.metadata.name).toContain('kube-dns');
+    }
+  });
+
+  it('Kafka: TLS + SCRAM-SHA-512 is the only client listener, authorization on, the user operator runs, the registry has its own user', () => {
+    const objects = synth(profile);
+    const kafka = find(objects, 'Kafka', 'iotpipe') as ManifestObject & {
+      spec: {
+        kafka: { listeners: unknown[]; authorization: unknown };
+        entityOperator: Record<string, unknown>;
+      };
+    };
+    expect(kafka.spec.kafka.listeners).toEqual([
+      expect.objectContaining({
+        name: 'tls',
+        port: 9093,
+        tls: true,
+        authentication: { type: 'scram-sha-512' },
+      }),
+    ]);
+    expect(kafka.spec.kafka.authorization).toEqual({ type: 'simple' });
+    expect(kafka.spec.entityOperator['userOperator']).toBeDefined();
+    const user = find(objects, 'KafkaUser', 'apicurio-registry') as ManifestObject & {
+      spec: { authorization: { acls: Array<{ resource: { name: string } }> } };
+    };
+    expect(user.spec.authorization.acls.map((a) => a.resource.name)).toEqual([
+      'kafkasql-journal',
+      'kafkasql-snapshots',
+      'apicurio-registry-',
+    ]);
+    const registry = JSON.stringify(find(objects, 'Deployment', 'apicurio-registry'));
+    expect(registry).toContain('"name":"APICURIO_KAFKASQL_SECURITY_PROTOCOL","value":"SASL_SSL"');
+    expect(registry).toContain('"name":"APICURIO_REST_DELETION_ARTIFACT_ENABLED","value":"false"');
   });
 
   it('has a NetworkPolicy for every workload and a monitor for every part', () => {
     const objects = synth(profile);
-    const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name);
-    for (const w of workloads(objects)) expect(policies).toContain(w.metadata.name);
+    expect(workloadsWithoutPolicy(objects)).toEqual([]);
+    // The check can fail: a Deployment whose policy is gone.
+    expect(
+      workloadsWithoutPolicy(
+        objects.filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'apicurio-registry')),
+      ),
+    ).toEqual(['Deployment/apicurio-registry']);
     const monitors = objects
       .filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PodMonitor')
       .map((o) => o.metadata.name);
@@ -209,6 +283,65 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     });
     expect(p.spec['mqtt']!['brokerUrl']).toBe('mqtt://mosquitto:1883');
     expect(p.spec['schema']!['registryUrl']).toBe('http://apicurio-registry:8080/apis/ccompat/v7');
+  });
+});
+
+describe('no credential in the manifests', () => {
+  it.each(PROFILE_NAMES)(
+    '%s: no Secret contents, literal credential, URL password or default credential in any object',
+    (profile) => {
+      expect(credentialProblems(synth(profile))).toEqual([]);
+    },
+  );
+
+  it.each(PROFILE_NAMES)('%s: nor in the Helm chart rendered with its values', (profile) => {
+    const chart = helmChart(inputs, readFileSync(inputs.crdFile, 'utf8'));
+    const values = parse(chart.files.get('values.yaml')!) as Record<string, never>;
+    const merged =
+      profile === 'production'
+        ? mergeValues(values, parse(chart.files.get('values-production.yaml')!) as Record<string, never>)
+        : values;
+    const rendered = renderChart(chart.files, merged, 'iot-ns');
+    expect(rendered.length).toBeGreaterThan(20);
+    expect(credentialProblems(rendered)).toEqual([]);
+    // Nor in the values themselves.
+    for (const file of ['values.yaml', 'values-production.yaml'])
+      for (const d of DEFAULT_CREDENTIALS)
+        expect(chart.files.get(file)!, `${file}: ${d}`).not.toMatch(new RegExp(`: ${d}$`, 'm'));
+  });
+
+  it('the scan can fail: it finds what the manifests used to carry', () => {
+    const objects = clone(synth('production'));
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'timescaledb-credentials' },
+      stringData: {
+        password: 'iot_password',
+        'database-url': 'postgres://iot_user:iot_password@timescaledb:5432/iot_data',
+      },
+    });
+    const registry = find(objects, 'Deployment', 'apicurio-registry') as unknown as {
+      spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } };
+    };
+    registry.spec.template.spec.containers[0]!.env.push({ name: 'MQTT_PASSWORD', value: 'x7' });
+    const job = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('iotpipe-credentials-'))!;
+    const env = (
+      job['spec'] as {
+        template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } };
+      }
+    ).template.spec.containers[0]!.env;
+    const specs = env.find((e) => e.name === CREDENTIALS_ENV)!;
+    specs.value = specs.value!.replace('{"random":true}', '{"value":"hunter2"}');
+    expect(
+      credentialProblems(objects).map((l) => l.replace(/-[0-9a-f]{8} /, ' ').replace(/env\[\d+\]/, 'env[n]')),
+    ).toEqual([
+      'Job/iotpipe-credentials .spec.template.spec.containers[0].env[n].value: Secret timescaledb-owner key password is a literal, not generated',
+      'Deployment/apicurio-registry .spec.template.spec.containers[0].env[n].value: env MQTT_PASSWORD has a literal value',
+      'Secret/timescaledb-credentials: a Secret with its contents in the manifests',
+      "Secret/timescaledb-credentials .stringData.password: default credential 'iot_password'",
+      'Secret/timescaledb-credentials .stringData.database-url: a URL with a password',
+    ]);
   });
 });
 
@@ -276,20 +409,25 @@ describe('the hygiene checks can fail', () => {
     ]);
   });
 
-  it('flags references to objects the output lacks', () => {
+  it('flags references to objects the output lacks (a Secret nobody makes, a ConfigMap)', () => {
     const objects = base().filter(
       (o) =>
-        !(o.kind === 'Secret' && o.metadata.name === 'mosquitto-credentials') &&
+        !(o.kind === 'Job' && o.metadata.name.startsWith('iotpipe-credentials-')) &&
         !(o.kind === 'ConfigMap' && o.metadata.name === 'kafka-metrics'),
     );
-    expect(danglingReferences(objects).sort()).toEqual([
-      'IoTPipeline/sensors -> Secret/mosquitto-credentials',
-      'Kafka/iotpipe -> ConfigMap/kafka-metrics',
-      'StatefulSet/mosquitto -> Secret/mosquitto-credentials',
-      'StatefulSet/mosquitto -> Secret/mosquitto-credentials',
-      'StatefulSet/mosquitto -> Secret/mosquitto-credentials',
-      'StatefulSet/mosquitto -> Secret/mosquitto-credentials',
-    ]);
+    const missing = danglingReferences(objects);
+    expect(missing).toEqual(
+      expect.arrayContaining([
+        'IoTPipeline/sensors -> Secret/mosquitto-credentials',
+        'IoTPipeline/sensors -> Secret/timescaledb-sink',
+        'Kafka/iotpipe -> ConfigMap/kafka-metrics',
+        'StatefulSet/timescaledb -> Secret/timescaledb-tls',
+      ]),
+    );
+    // The SMTP account is the user's: referenced, required, not made.
+    expect(danglingReferences(base(), [])).toContain(
+      'AlertmanagerConfig/iotpipe -> Secret/alertmanager-smtp',
+    );
   });
 
   it('tells pinned images from unpinned ones', () => {

@@ -8,16 +8,18 @@ import { join, relative } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import { stringify } from 'yaml';
+import { CredentialsChart } from './charts/credentials.js';
 import { KafkaChart } from './charts/kafka.js';
 import { MonitoringChart, ruleGroupsFromYaml, type Dashboard, type RuleGroup } from './charts/monitoring.js';
 import { MosquittoChart } from './charts/mosquitto.js';
-import { OperatorChart, OperatorClusterChart } from './charts/operator.js';
+import { OperatorChart, OperatorClusterChart, type OperatorScope } from './charts/operator.js';
 import { SamplePipelineChart } from './charts/pipeline.js';
 import { RegistryChart } from './charts/registry.js';
 import { TimescaleChart } from './charts/timescale.js';
 import { IOTPIPELINE_CRD_FILE, REPO_ROOT } from './imports.js';
 import { profile as profileOf, type ProfileName } from './profiles.js';
-import { PART_OF } from './workload.js';
+import { addObjects, PART_OF } from './workload.js';
+import { defaultDenyPolicy } from '@iotpipe/contract';
 
 export const DEFAULT_NAMESPACE = 'iotpipe';
 
@@ -45,6 +47,8 @@ export interface PlatformInputs {
 export interface PlatformOptions {
   readonly profile: ProfileName;
   readonly namespace?: string;
+  /** Where the operator may act (charts/operator.ts OperatorScope); `cluster` by default. */
+  readonly operatorScope?: OperatorScope;
   readonly inputs: PlatformInputs;
 }
 
@@ -97,10 +101,25 @@ class NamespaceChart extends Chart {
   }
 }
 
+/**
+ * Default deny for every pod of the namespace, both directions: each part's NetworkPolicy (the
+ * charts', Strimzi's for its brokers, the operator's for each pipeline stage) allows what it
+ * needs, and nothing else gets through.
+ */
+class NetworkChart extends Chart {
+  constructor(scope: App, id: string, namespace: string) {
+    super(scope, id, { namespace });
+    addObjects(this, [
+      defaultDenyPolicy({ name: 'default-deny', labels: { 'app.kubernetes.io/part-of': PART_OF } }),
+    ]);
+  }
+}
+
 /** Builds every chart of the platform and returns their objects by output file. */
 export function synthPlatform(options: PlatformOptions): ManifestFile[] {
   const p = profileOf(options.profile);
   const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const operatorScope = options.operatorScope ?? 'cluster';
   const app = new App({ recordConstructMetadata: false });
   const ns = { namespace, profile: p };
   const charts: Array<[string, Chart]> = [
@@ -110,13 +129,16 @@ export function synthPlatform(options: PlatformOptions): ManifestFile[] {
       new OperatorClusterChart(app, 'operator-cluster', {
         operatorNamespace: namespace,
         crdFile: options.inputs.crdFile,
+        scope: operatorScope,
       }),
     ],
+    ['02-credentials.yaml', new CredentialsChart(app, 'credentials', { ...ns })],
+    ['05-network.yaml', new NetworkChart(app, 'network', namespace)],
     ['10-kafka.yaml', new KafkaChart(app, 'kafka', ns)],
     ['20-registry.yaml', new RegistryChart(app, 'registry', ns)],
     ['30-timescaledb.yaml', new TimescaleChart(app, 'timescaledb', ns)],
     ['40-mosquitto.yaml', new MosquittoChart(app, 'mosquitto', ns)],
-    ['50-operator.yaml', new OperatorChart(app, 'operator', ns)],
+    ['50-operator.yaml', new OperatorChart(app, 'operator', { ...ns, scope: operatorScope })],
     [
       '60-monitoring.yaml',
       new MonitoringChart(app, 'monitoring', {

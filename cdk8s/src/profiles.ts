@@ -26,13 +26,21 @@ export interface Profile {
     readonly heap: string;
     readonly resources: ContainerResources;
     readonly topicOperator: ContainerResources;
+    readonly userOperator: ContainerResources;
   };
-  readonly registry: { readonly replicas: number; readonly resources: ContainerResources };
+  readonly registry: {
+    readonly replicas: number;
+    readonly resources: ContainerResources;
+    /** The init container that writes the kafkasql SASL settings. */
+    readonly init: ContainerResources;
+  };
   readonly timescale: {
     readonly storage: string;
     readonly resources: ContainerResources;
     readonly exporter: ContainerResources;
     readonly sharedBuffers: string;
+    /** The migration Job (the roles step, then `iotpipe db migrate`). */
+    readonly migrate: ContainerResources;
   };
   readonly mosquitto: {
     readonly storage: string;
@@ -42,6 +50,8 @@ export interface Profile {
     readonly nodePort: number;
   };
   readonly operator: { readonly replicas: number; readonly resources: ContainerResources };
+  /** The credentials Job (charts/credentials.ts). */
+  readonly credentials: ContainerResources;
   readonly alerting: { readonly to: string; readonly from: string; readonly smarthost: string };
 }
 
@@ -72,13 +82,19 @@ const PROFILES: Record<ProfileName, Profile> = {
       heap: '320m',
       resources: res('100m', '640Mi', '1', '640Mi'),
       topicOperator: res('50m', '192Mi', '500m', '256Mi'),
+      userOperator: res('50m', '192Mi', '500m', '256Mi'),
     },
-    registry: { replicas: 1, resources: res('100m', '384Mi', '1', '512Mi') },
+    registry: {
+      replicas: 1,
+      resources: res('100m', '384Mi', '1', '512Mi'),
+      init: res('10m', '16Mi', '100m', '32Mi'),
+    },
     timescale: {
       storage: '2Gi',
       resources: res('100m', '256Mi', '1', '512Mi'),
       exporter: res('10m', '32Mi', '100m', '64Mi'),
       sharedBuffers: '64MB',
+      migrate: res('50m', '128Mi', '1', '256Mi'),
     },
     mosquitto: {
       storage: '256Mi',
@@ -88,6 +104,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 1, resources: res('20m', '96Mi', '500m', '192Mi') },
+    credentials: res('20m', '64Mi', '500m', '128Mi'),
     alerting: {
       to: 'oncall@iotpipe.local',
       from: 'alertmanager@iotpipe.local',
@@ -104,13 +121,19 @@ const PROFILES: Record<ProfileName, Profile> = {
       heap: '2g',
       resources: res('1', '4Gi', undefined, '4Gi'),
       topicOperator: res('100m', '384Mi', '1', '512Mi'),
+      userOperator: res('100m', '384Mi', '1', '512Mi'),
     },
-    registry: { replicas: 2, resources: res('250m', '768Mi', '2', '1Gi') },
+    registry: {
+      replicas: 2,
+      resources: res('250m', '768Mi', '2', '1Gi'),
+      init: res('10m', '16Mi', '100m', '32Mi'),
+    },
     timescale: {
       storage: '200Gi',
       resources: res('1', '4Gi', undefined, '4Gi'),
       exporter: res('20m', '64Mi', '200m', '128Mi'),
       sharedBuffers: '1GB',
+      migrate: res('100m', '256Mi', '1', '512Mi'),
     },
     mosquitto: {
       storage: '10Gi',
@@ -119,6 +142,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 2, resources: res('50m', '128Mi', '1', '256Mi') },
+    credentials: res('20m', '64Mi', '500m', '128Mi'),
     alerting: {
       to: 'oncall@example.com',
       from: 'alertmanager@example.com',

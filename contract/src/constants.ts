@@ -50,3 +50,9 @@ export const SIMULATED_TYPES = ['temperature', 'humidity', 'pressure', 'motion',
 /** Env var holding the pod name (downward API); later values refer to it as $(POD_NAME). */
 export const POD_NAME_ENV = 'POD_NAME';
 export type SimulatedType = (typeof SIMULATED_TYPES)[number];
+
+/**
+ * The client port of a Strimzi cluster's listener (TLS, SCRAM-SHA-512; cdk8s KafkaChart), so
+ * the operator's default bootstrap `<cluster>-kafka-bootstrap:<port>`.
+ */
+export const STRIMZI_CLIENT_PORT = 9093;

@@ -821,6 +821,20 @@ export const SIMULATOR = {
   }),
 };
 
+/** The levels of the structured logs, lowest first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What every process reads besides its own settings (the stages and the operator). */
+export const RUNTIME = {
+  logLevel: oneOf({
+    env: 'LOG_LEVEL',
+    doc: 'lowest level of the JSON log lines written to stderr: debug, info, warn or error',
+    default: 'info',
+    choices: LOG_LEVELS,
+  }),
+};
+
 /**
  * The Mosquitto exporter (`iotpipe mosquitto-exporter`): reads the broker's $SYS topics and serves
  * them as Prometheus metrics; the Mosquitto chart runs it beside the broker.

@@ -9,7 +9,7 @@ const BATCH = 10;
 const KILL_AT_READINGS = 600;
 
 function running(log: string[]): boolean {
-  return log.join('').includes(' running: ');
+  return log.join('').includes('"msg":"running: ');
 }
 
 describe('adapter: kill -9 in the middle of a stream', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyPgError } from '../../workloads/src/db/errors.js';
+import { classifyPostgresFailure } from '@iotpipe/runtime';
 import { MIGRATIONS_DIR, Migrator, type DbFlavor } from '../../workloads/src/db/migrator.js';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
 import { ReadingGenerator } from '../../workloads/src/simulator/generator.js';
@@ -242,9 +242,9 @@ for (const flavor of FLAVOURS) {
             .write([copyLine(0, good!), copyLine(1, { ...bad!, battery_level: 150 })])
             .catch((e: unknown) => e);
           expect((err as { code: string }).code).toBe('23514');
-          expect(classifyPgError(err)).toBe('record');
+          expect(classifyPostgresFailure(err)).toBe('permanent');
           const err2 = await s.write([copyLine(0, { ...good!, value: Number.NaN })]).catch((e: unknown) => e);
-          expect(classifyPgError(err2)).toBe('record');
+          expect(classifyPostgresFailure(err2)).toBe('permanent');
           const { n } = onlyRow(
             await db.sql`select count(*)::int as n from sensor_readings where reading_id like 'chk-%'`,
           );

@@ -14,6 +14,7 @@ import { defaultRepoRoot, loadControlPlaneConfig } from '../../local/src/cluster
 import { platformCrdFiles } from '../../local/src/cluster/crds.js';
 import { run } from '../../local/src/cluster/exec.js';
 import { kubectl, kubectlJson } from '../support/kubectl.js';
+import { installStrimzi } from '../support/strimzi.js';
 
 const repo = defaultRepoRoot();
 const kind = join(repo, 'cdk8s', 'dist', 'kind');
@@ -54,15 +55,21 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 }
 
 /**
- * Uninstalls as a user must: the IoTPipelines first, while the operator still runs to release
- * their finalizer (deleting the namespace at once removes the operator first and leaves them
- * stuck), then the namespace.
+ * Uninstalls as a user must: the IoTPipelines first, while our operator still runs to release
+ * their finalizer, then the KafkaTopics, while Strimzi's topic operator still runs to release
+ * theirs, then the namespace. Deleting the namespace at once removes both operators first and
+ * leaves those objects, and the namespace, stuck in Terminating.
  */
 async function uninstall(): Promise<void> {
-  const crd = await kubectl(['get', 'crd', 'iotpipelines.iotpipe.io', '--ignore-not-found']);
-  if (crd.trim() !== '')
-    await kubectl(['-n', NS, 'delete', 'iotpipelines', '--all', '--wait=true', '--timeout=120s']);
-  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=180s']);
+  for (const [crd, kind] of [
+    ['iotpipelines.iotpipe.io', 'iotpipelines'],
+    ['kafkatopics.kafka.strimzi.io', 'kafkatopics'],
+  ] as const) {
+    const present = await kubectl(['get', 'crd', crd, '--ignore-not-found']);
+    if (present.trim() !== '')
+      await kubectl(['-n', NS, 'delete', kind, '--all', '--wait=true', '--timeout=180s']);
+  }
+  await kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=300s']);
 }
 
 beforeAll(async () => {
@@ -73,9 +80,13 @@ beforeAll(async () => {
   });
   // A namespace left by an interrupted run: start from nothing.
   await uninstall();
-  // Steps 2-3 of the walk-through: Strimzi's and the Prometheus operator's CRDs.
+  // Step 2 of the walk-through: Strimzi's cluster operator from its release YAML (into the
+  // platform's namespace). Step 3: the Prometheus operator's CRDs (its operator follows once its
+  // images land).
+  await kubectl(['apply', '-f', join(kind, '00-namespace.yaml')]);
+  await installStrimzi(NS);
   for (const file of await platformCrdFiles(loadControlPlaneConfig())) {
-    await kubectl(['apply', '--server-side', '-f', file]);
+    if (file.includes('prometheus-operator')) await kubectl(['apply', '--server-side', '-f', file]);
   }
   await kubectl(['wait', '--for=condition=Established', '--all', 'crd', '--timeout=60s']);
   // Step 4: the CRD and the operator's cluster objects first, then everything.
@@ -105,6 +116,26 @@ describe('the kind profile on a real node', () => {
     expect(operator!.spec.serviceAccountName).toBe('iotpipe-operator');
     expect(operator!.spec.containers[0]!.image).toBe('ghcr.io/iotpipe/operator:0.1.0');
     expect(operator!.status.containerStatuses!.map((c) => c.restartCount)).toEqual([0]);
+  });
+
+  it("Strimzi's Kafka becomes Ready: 3 KRaft nodes and the entity operator", async () => {
+    await kubectl(['-n', NS, 'wait', 'kafka/iotpipe', '--for=condition=Ready', '--timeout=1200s']);
+    const nodes = await pods('strimzi.io/cluster=iotpipe,strimzi.io/kind=Kafka,strimzi.io/broker-role=true');
+    expect(nodes.length).toBe(3);
+  }, 1_300_000);
+
+  it("makes the pipeline's topics through Strimzi's topic operator", async () => {
+    for (const topic of ['sensors-topic', 'sensors-dlq']) {
+      await kubectl(['-n', NS, 'wait', `kafkatopic/${topic}`, '--for=condition=Ready', '--timeout=300s']);
+    }
+    const topic = await kubectlJson<{ spec: { topicName: string; partitions: number; replicas: number } }>([
+      '-n',
+      NS,
+      'get',
+      'kafkatopic',
+      'sensors-topic',
+    ]);
+    expect(topic.spec).toMatchObject({ topicName: 'iot-sensor-data', partitions: 6, replicas: 3 });
   });
 
   it('reconciles the sample IoTPipeline into the pipeline stages, run from the workloads image', async () => {

@@ -39,7 +39,7 @@ import {
 
 /** In-cluster service address (the CRD defaults and the Secrets) -> the local stack's. */
 const IN_CLUSTER_TO_LOCAL: Record<string, string> = {
-  'iotpipe-kafka-bootstrap:9092': stackEndpoints.kafkaBrokers[0]!,
+  'iotpipe-kafka-bootstrap:9093': stackEndpoints.kafkaBrokers[0]!,
   'apicurio-registry:8080': '127.0.0.1:8081',
   'mosquitto:1883': '127.0.0.1:1883',
   'timescaledb:5432': '127.0.0.1:5432',

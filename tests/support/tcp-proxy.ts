@@ -8,6 +8,8 @@ export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** Client connections accepted so far (whether anything went through the proxy at all). */
+  connections = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -23,6 +25,7 @@ export class TcpProxy {
 
   async open(): Promise<void> {
     const server = createServer((client) => {
+      this.connections++;
       const upstream = connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);

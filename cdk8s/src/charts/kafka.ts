@@ -3,6 +3,13 @@
  * combined controller+broker nodes in KRaft mode, replication 3 with min ISR 2 (a write with
  * acks=all survives one broker down), metrics through Strimzi's metricsConfig with the local
  * stack's JMX exporter rules (one definition), and the shared topics.
+ *
+ * Security as in Strimzi's secured examples: the only client listener is TLS (certificates from
+ * the cluster CA Strimzi makes; clients trust `<cluster>-cluster-ca-cert`) with SCRAM-SHA-512,
+ * `authorization: simple` (a principal may do only what its ACLs allow), and the user operator,
+ * which turns each `KafkaUser` into a SCRAM principal and a Secret holding its password. The
+ * operator makes one per IoTPipeline; the registry's is here. Strimzi's own components use the
+ * internal mTLS listeners and are super users.
  */
 import { JMX_EXPORTER_RULES } from '@iotpipe/local';
 import { Chart, type ChartProps } from 'cdk8s';
@@ -19,14 +26,33 @@ import {
   KafkaNodePoolSpecStorageVolumesType,
   KafkaSpecEntityOperatorTopicOperatorResourcesLimits,
   KafkaSpecEntityOperatorTopicOperatorResourcesRequests,
+  KafkaSpecEntityOperatorUserOperatorResourcesLimits,
+  KafkaSpecEntityOperatorUserOperatorResourcesRequests,
+  KafkaSpecKafkaAuthorizationType,
+  KafkaSpecKafkaListenersAuthenticationType,
   KafkaSpecKafkaListenersType,
   KafkaSpecKafkaMetricsConfigType,
   KafkaTopic,
+  KafkaUser,
+  KafkaUserSpecAuthenticationType,
+  KafkaUserSpecAuthorizationAcls,
+  KafkaUserSpecAuthorizationType,
 } from '../../imports/kafka.strimzi.io.js';
 import { PodMonitor } from '../../imports/monitoring.coreos.com.js';
-import { PIPELINE_PODS, podsNamed } from '../network.js';
+import { networkPolicy } from '@iotpipe/contract';
+import { ANYWHERE, API_SERVER_PORTS, pipelinePods, podsNamed, PROMETHEUS_PEER } from '../network.js';
 import type { Profile } from '../profiles.js';
-import { PART_OF } from '../workload.js';
+import { addObjects, PART_OF } from '../workload.js';
+
+/** The registry's kafkasql consumers take group ids with this prefix (APICURIO_KAFKASQL_CONSUMER_GROUP_PREFIX). */
+export const REGISTRY_GROUP_PREFIX = 'apicurio-registry-';
+/** The entity operator's `healthcheck` port (its metrics; Strimzi's default). */
+const ENTITY_OPERATOR_HEALTH_PORT = 8080;
+
+/** Every Kafka pod (broker or controller) of the cluster. */
+function kafkaPods(cluster: string) {
+  return { podSelector: { matchLabels: { 'strimzi.io/cluster': cluster, 'strimzi.io/kind': 'Kafka', 'strimzi.io/name': `${cluster}-kafka` } } };
+}
 import { NAMES, PORTS } from './names.js';
 
 export interface KafkaChartProps extends ChartProps {
@@ -68,15 +94,17 @@ export class KafkaChart extends Chart {
         kafka: {
           listeners: [
             {
-              name: 'plain',
+              name: 'tls',
               port: PORTS.kafka,
               type: KafkaSpecKafkaListenersType.INTERNAL,
-              tls: false,
-              // Strimzi writes the brokers' NetworkPolicy from these peers: the registry, the
-              // operator-made pipeline workloads and nothing else reach the client port.
-              networkPolicyPeers: [podsNamed(NAMES.registry), PIPELINE_PODS],
+              tls: true,
+              authentication: { type: KafkaSpecKafkaListenersAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
+              // Strimzi writes the brokers' ingress NetworkPolicy from these peers: the
+              // registry and the operator-made stages that use Kafka reach the client port.
+              networkPolicyPeers: [podsNamed(NAMES.registry), pipelinePods('adapter', 'sink', 'processor')],
             },
           ],
+          authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE },
           config: {
             'default.replication.factor': replication,
             'min.insync.replicas': minIsr,
@@ -123,9 +151,16 @@ export class KafkaChart extends Chart {
               limits: quantities(p.kafka.topicOperator.limits, (q) => KafkaSpecEntityOperatorTopicOperatorResourcesLimits.fromString(q)),
             },
           },
+          userOperator: {
+            resources: {
+              requests: quantities(p.kafka.userOperator.requests, (q) => KafkaSpecEntityOperatorUserOperatorResourcesRequests.fromString(q)),
+              limits: quantities(p.kafka.userOperator.limits, (q) => KafkaSpecEntityOperatorUserOperatorResourcesLimits.fromString(q)),
+            },
+          },
           template: {
             pod: { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } },
             topicOperatorContainer: { securityContext: CONTAINER_SECURITY },
+            userOperatorContainer: { securityContext: CONTAINER_SECURITY },
           },
         },
       },
@@ -167,6 +202,49 @@ export class KafkaChart extends Chart {
     // The registry's storage (kafkasql): kept forever, one partition keeps the journal's order.
     topic('registry-journal', NAMES.registryJournalTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
     topic('registry-snapshots', NAMES.registrySnapshotsTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
+
+    // The registry's principal: its kafkasql journal and snapshots (it reads both back at start,
+    // and its consumers' groups carry the prefix it is given), nothing else.
+    const acl = (type: 'topic' | 'group', name: string, patternType: 'literal' | 'prefix', operations: string[]) => ({
+      resource: { type, name, patternType },
+      operations,
+      host: '*',
+    });
+    new KafkaUser(this, 'registry-user', {
+      metadata: { name: NAMES.registryKafkaUser, labels: { 'strimzi.io/cluster': cluster, 'app.kubernetes.io/part-of': PART_OF } },
+      spec: {
+        authentication: { type: KafkaUserSpecAuthenticationType.SCRAM_HYPHEN_SHA_HYPHEN_512 },
+        authorization: {
+          type: KafkaUserSpecAuthorizationType.SIMPLE,
+          acls: [
+            acl('topic', NAMES.registryJournalTopic, 'literal', ['Describe', 'DescribeConfigs', 'Read', 'Write']),
+            acl('topic', NAMES.registrySnapshotsTopic, 'literal', ['Describe', 'DescribeConfigs', 'Read', 'Write']),
+            acl('group', REGISTRY_GROUP_PREFIX, 'prefix', ['Describe', 'Read']),
+          ] as unknown as KafkaUserSpecAuthorizationAcls[],
+        },
+      },
+    });
+
+    // Egress of Strimzi's pods under the namespace's default deny (Strimzi writes their ingress
+    // policies itself): brokers and controllers reach each other on the KRaft and replication
+    // ports; the entity operator reaches the brokers' replication port and the API server.
+    addObjects(this, [
+      networkPolicy(
+        { name: `${cluster}-kafka-egress`, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+        { matchLabels: { 'strimzi.io/cluster': cluster, 'strimzi.io/kind': 'Kafka', 'strimzi.io/name': `${cluster}-kafka` } },
+        [],
+        [{ peers: [kafkaPods(cluster)], ports: [PORTS.kafkaControlPlane, PORTS.kafkaReplication] }],
+      ),
+      networkPolicy(
+        { name: `${cluster}-entity-operator-egress`, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+        { matchLabels: { 'strimzi.io/cluster': cluster, 'strimzi.io/name': `${cluster}-entity-operator` } },
+        [{ peers: [PROMETHEUS_PEER], ports: [ENTITY_OPERATOR_HEALTH_PORT] }],
+        [
+          { peers: [kafkaPods(cluster)], ports: [PORTS.kafkaReplication] },
+          { peers: [ANYWHERE], ports: [...API_SERVER_PORTS] },
+        ],
+      ),
+    ]);
 
     // Strimzi names the metrics port `tcp-prometheus` (9404); `job` becomes what the alert
     // rules use (monitoring/rules: job="kafka").

@@ -62,8 +62,7 @@ export interface MonitoringChartProps extends ChartProps {
   /** The alert rule groups (the seam to the alert rules' issue); none: no PrometheusRule. */
   readonly ruleGroups: readonly RuleGroup[];
   readonly dashboards: readonly Dashboard[];
-  /** SMTP password for the email receivers; a placeholder by default (replace it). */
-  readonly smtpPassword?: string;
+  /** The SMTP user name (its password is in the Secret NAMES.smtpSecret). */
   readonly smtpUsername?: string;
 }
 
@@ -74,11 +73,8 @@ export class MonitoringChart extends Chart {
     const labels = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/component': 'monitoring' };
     if (props.ruleGroups.length > 0) prometheusRule(this, props.ruleGroups);
 
-    new k8s.KubeSecret(this, 'smtp', {
-      metadata: { name: NAMES.smtpSecret, labels },
-      type: 'Opaque',
-      stringData: { username: props.smtpUsername ?? 'alertmanager', password: props.smtpPassword ?? 'change-me' },
-    });
+    // The SMTP account's Secret (NAMES.smtpSecret: username, password) is the user's to make
+    // (charts/credentials.ts USER_SECRETS): no password of it is in the manifests.
     const email = (to: string) => ({
       to,
       from: p.alerting.from,

@@ -10,26 +10,14 @@ import { mosquittoConf } from '@iotpipe/local';
 import { Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
-import { PodMonitor } from '../../imports/monitoring.coreos.com.js';
 import { IMAGES } from '../images.js';
-import { ANYWHERE, namespaceNamed, networkPolicy, PIPELINE_PODS } from '../network.js';
+import { ANYWHERE, pipelinePods, PROMETHEUS_PEER } from '../network.js';
 import type { Profile } from '../profiles.js';
-import {
-  componentLabels,
-  containerSecurity,
-  httpProbe,
-  podSecurity,
-  resources,
-  scratchVolume,
-  selectorOf,
-  tcpProbe,
-} from '../workload.js';
+import { addWorkload, componentLabels, httpProbe, scratchVolume, selectorOf, tcpProbe } from '../workload.js';
 import { NAMES, PORTS } from './names.js';
 
 export interface MosquittoChartProps extends ChartProps {
   readonly profile: Profile;
-  /** MQTT credentials; the defaults are the local stack's (replace them in production). */
-  readonly credentials?: { readonly username: string; readonly password: string };
 }
 
 /** The image's `mosquitto` user. */
@@ -42,14 +30,8 @@ export class MosquittoChart extends Chart {
     const p = props.profile;
     const name = NAMES.mosquitto;
     const labels = componentLabels(name, 'mqtt-broker');
-    const creds = props.credentials ?? { username: 'iotpipe', password: 'iotpipe' };
 
-    new k8s.KubeSecret(this, 'credentials', {
-      metadata: { name: NAMES.mosquittoSecret, labels },
-      type: 'Opaque',
-      // Keys as IoTPipeline spec.mqtt.credentialsSecret expects them by default.
-      stringData: { username: creds.username, password: creds.password },
-    });
+    // The credentials Secret (NAMES.mosquittoSecret) is generated: charts/credentials.ts.
     new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: NAMES.mosquittoConfigMap, labels },
       data: {
@@ -62,133 +44,92 @@ export class MosquittoChart extends Chart {
       },
     });
 
-    const credEnv = (envName: string, key: string): k8s.EnvVar => ({
+    const credEnv = (envName: string, key: string) => ({
       name: envName,
       valueFrom: { secretKeyRef: { name: NAMES.mosquittoSecret, key } },
     });
-    new k8s.KubeStatefulSet(this, 'statefulset', {
+    addWorkload(this, p, {
+      kind: 'StatefulSet',
       metadata: { name, labels },
-      spec: {
-        serviceName: name,
-        // Mosquitto does not cluster: one broker, its queue on the PVC survives restarts.
-        replicas: 1,
-        selector: { matchLabels: selectorOf(name) },
-        template: {
-          metadata: { labels },
-          spec: {
-            automountServiceAccountToken: false,
-            securityContext: podSecurity(MOSQUITTO_UID),
-            initContainers: [
-              {
-                // mosquitto_passwd -U hashes the plain `user:password` line in place; Mosquitto
-                // 2.0.11's writes its temporary copy in /tmp (refused on a read-only root).
-                name: 'password-file',
-                image: IMAGES.mosquitto,
-                command: [
-                  'sh',
-                  '-c',
-                  `umask 077 && printf '%s:%s\\n' "$MQTT_USERNAME" "$MQTT_PASSWORD" > ${PASSWORD_FILE} && mosquitto_passwd -U ${PASSWORD_FILE}`,
-                ],
-                env: [credEnv('MQTT_USERNAME', 'username'), credEnv('MQTT_PASSWORD', 'password')],
-                resources: resources(p.mosquitto.exporter),
-                securityContext: containerSecurity(),
-                volumeMounts: [
-                  { name: 'passwd', mountPath: '/mosquitto/passwd' },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
-              },
-            ],
-            containers: [
-              {
-                name: 'mosquitto',
-                image: IMAGES.mosquitto,
-                command: ['/usr/sbin/mosquitto', '-c', '/mosquitto/config/mosquitto.conf'],
-                ports: [{ name: 'mqtt', containerPort: PORTS.mqtt }],
-                resources: resources(p.mosquitto.resources),
-                securityContext: containerSecurity(),
-                livenessProbe: tcpProbe('mqtt'),
-                readinessProbe: tcpProbe('mqtt', { initialDelaySeconds: 2, periodSeconds: 5 }),
-                volumeMounts: [
-                  { name: 'config', mountPath: '/mosquitto/config', readOnly: true },
-                  { name: 'passwd', mountPath: '/mosquitto/passwd', readOnly: true },
-                  { name: 'data', mountPath: '/mosquitto/data' },
-                ],
-              },
-              {
-                // The project's own exporter (iotpipe mosquitto-exporter in the workloads image):
-                // the broker's $SYS topics as Prometheus metrics.
-                name: 'exporter',
-                image: IMAGES.workloads,
-                args: ['mosquitto-exporter'],
-                env: settingsEnv(MOSQUITTO_EXPORTER, {
-                  brokerUrl: `mqtt://127.0.0.1:${PORTS.mqtt}`,
-                  username: { secretKeyRef: { name: NAMES.mosquittoSecret, key: 'username' } },
-                  password: { secretKeyRef: { name: NAMES.mosquittoSecret, key: 'password' } },
-                  host: '0.0.0.0',
-                  port: PORTS.mosquittoExporter,
-                }),
-                ports: [{ name: 'metrics', containerPort: PORTS.mosquittoExporter }],
-                resources: resources(p.mosquitto.exporter),
-                securityContext: containerSecurity(),
-                livenessProbe: httpProbe('/healthz', 'metrics'),
-                readinessProbe: httpProbe('/readyz', 'metrics'),
-              },
-            ],
-            volumes: [
-              { name: 'config', configMap: { name: NAMES.mosquittoConfigMap } },
-              scratchVolume('passwd', '1Mi'),
-              scratchVolume('tmp', '1Mi'),
-            ],
-          },
+      selector: selectorOf(name),
+      // Mosquitto does not cluster: one broker, its queue on the PVC survives restarts.
+      replicas: 1,
+      runAs: { user: MOSQUITTO_UID },
+      statefulSet: { serviceName: name, volumeClaimTemplates: [{ name: 'data', storage: p.mosquitto.storage }] },
+      initContainers: [
+        {
+          // mosquitto_passwd -U hashes the plain `user:password` line in place; Mosquitto
+          // 2.0.11's writes its temporary copy in /tmp (refused on a read-only root).
+          name: 'password-file',
+          image: IMAGES.mosquitto,
+          command: [
+            'sh',
+            '-c',
+            `umask 077 && printf '%s:%s\\n' "$MQTT_USERNAME" "$MQTT_PASSWORD" > ${PASSWORD_FILE} && mosquitto_passwd -U ${PASSWORD_FILE}`,
+          ],
+          env: [credEnv('MQTT_USERNAME', 'username'), credEnv('MQTT_PASSWORD', 'password')],
+          resources: p.mosquitto.exporter,
+          volumeMounts: [
+            { name: 'passwd', mountPath: '/mosquitto/passwd' },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data' },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              resources: { requests: { storage: k8s.Quantity.fromString(p.mosquitto.storage) } },
-            },
-          },
-        ],
-      },
-    });
-    new k8s.KubeService(this, 'service', {
-      metadata: { name, labels },
-      spec: {
+      ],
+      containers: [
+        {
+          name: 'mosquitto',
+          image: IMAGES.mosquitto,
+          command: ['/usr/sbin/mosquitto', '-c', '/mosquitto/config/mosquitto.conf'],
+          ports: [{ name: 'mqtt', containerPort: PORTS.mqtt }],
+          resources: p.mosquitto.resources,
+          livenessProbe: tcpProbe('mqtt'),
+          readinessProbe: tcpProbe('mqtt', { initialDelaySeconds: 2, periodSeconds: 5 }),
+          volumeMounts: [
+            { name: 'config', mountPath: '/mosquitto/config', readOnly: true },
+            { name: 'passwd', mountPath: '/mosquitto/passwd', readOnly: true },
+            { name: 'data', mountPath: '/mosquitto/data' },
+          ],
+        },
+        {
+          // The project's own exporter (iotpipe mosquitto-exporter in the workloads image): the
+          // broker's $SYS topics as Prometheus metrics.
+          name: 'exporter',
+          image: IMAGES.workloads,
+          args: ['mosquitto-exporter'],
+          env: settingsEnv(MOSQUITTO_EXPORTER, {
+            brokerUrl: `mqtt://127.0.0.1:${PORTS.mqtt}`,
+            username: { secretKeyRef: { name: NAMES.mosquittoSecret, key: 'username' } },
+            password: { secretKeyRef: { name: NAMES.mosquittoSecret, key: 'password' } },
+            host: '0.0.0.0',
+            port: PORTS.mosquittoExporter,
+          }),
+          ports: [{ name: 'metrics', containerPort: PORTS.mosquittoExporter }],
+          resources: p.mosquitto.exporter,
+          livenessProbe: httpProbe('/healthz', 'metrics'),
+          readinessProbe: httpProbe('/readyz', 'metrics'),
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: NAMES.mosquittoConfigMap } },
+        scratchVolume('passwd', '1Mi'),
+        scratchVolume('tmp', '1Mi'),
+      ],
+      service: {
         // LoadBalancer where the cluster has one (MetalLB, a cloud); its NodePort works anywhere,
         // and kind maps it to the host's 1883 (kind-cluster.yaml).
         type: 'LoadBalancer',
-        selector: selectorOf(name),
-        ports: [
-          {
-            name: 'mqtt',
-            port: PORTS.mqtt,
-            targetPort: k8s.IntOrString.fromString('mqtt'),
-            nodePort: p.mosquitto.nodePort,
-          },
+        ports: [{ name: 'mqtt', port: PORTS.mqtt, nodePort: p.mosquitto.nodePort }],
+      },
+      monitor: { through: 'pods', endpoints: [{ port: 'metrics', job: 'mosquitto' }] },
+      network: {
+        ingress: [
+          // Gateways on the LAN (through the NodePort/LoadBalancer) and the pipelines' adapters
+          // and simulators.
+          { peers: [ANYWHERE, pipelinePods('adapter', 'simulator')], ports: [PORTS.mqtt] },
+          { peers: [PROMETHEUS_PEER], ports: [PORTS.mosquittoExporter] },
         ],
+        egress: [],
       },
     });
-    new PodMonitor(this, 'monitor', {
-      metadata: { name, labels },
-      spec: {
-        selector: { matchLabels: selectorOf(name) },
-        podMetricsEndpoints: [
-          { port: 'metrics', interval: '30s', relabelings: [{ targetLabel: 'job', replacement: 'mosquitto' }] },
-        ],
-      },
-    });
-    networkPolicy(
-      this,
-      name,
-      { matchLabels: selectorOf(name) },
-      [
-        // Gateways on the LAN (through the NodePort/LoadBalancer) and the pipelines' adapters
-        // and simulators.
-        { peers: [ANYWHERE, PIPELINE_PODS], ports: [PORTS.mqtt] },
-        { peers: [namespaceNamed(p.monitoringNamespace)], ports: [PORTS.mosquittoExporter] },
-      ],
-      [],
-    );
   }
 }

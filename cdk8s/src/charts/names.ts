@@ -1,3 +1,5 @@
+import { STRIMZI_CLIENT_PORT } from '@iotpipe/contract';
+
 /**
  * Names other objects refer to (the operator's defaults in operator/src/crd/iotpipeline.ts, the
  * workloads' env, NetworkPolicies, monitors): explicit, never cdk8s's hashed ones.
@@ -5,7 +7,11 @@
 export const NAMES = {
   kafkaCluster: 'iotpipe',
   kafkaNodePool: 'combined',
-  kafkaBootstrap: 'iotpipe-kafka-bootstrap:9092',
+  kafkaBootstrap: `iotpipe-kafka-bootstrap:${STRIMZI_CLIENT_PORT}`,
+  /** Strimzi's cluster CA certificate Secret (`<cluster>-cluster-ca-cert`): what clients trust. */
+  kafkaClusterCaCert: 'iotpipe-cluster-ca-cert',
+  /** The registry's KafkaUser, its principal and its Secret (Strimzi's user operator). */
+  registryKafkaUser: 'apicurio-registry',
   kafkaMetricsConfigMap: 'kafka-metrics',
   kafkaMetricsKey: 'jmx-exporter.yaml',
   registry: 'apicurio-registry',
@@ -14,7 +20,19 @@ export const NAMES = {
   alertsTopic: 'iot-alerts',
   timescale: 'timescaledb',
   timescaleHeadless: 'timescaledb-headless',
-  timescaleSecret: 'timescaledb-credentials',
+  timescaleDatabase: 'iot_data',
+  /** The database's login roles (charts/credentials.ts DATABASE_LOGINS): owner, sink, reader, exporter. */
+  timescaleOwnerSecret: 'timescaledb-owner',
+  timescaleSinkSecret: 'timescaledb-sink',
+  timescaleReaderSecret: 'timescaledb-reader',
+  timescaleExporterSecret: 'timescaledb-exporter',
+  /** TimescaleDB's server certificate (signed by platformCa). */
+  timescaleTls: 'timescaledb-tls',
+  timescaleMigrate: 'iotpipe-db-migrate',
+  timescaleRolesConfigMap: 'iotpipe-db-roles',
+  /** The platform's private CA (charts/credentials.ts). */
+  platformCa: 'iotpipe-ca',
+  credentials: 'iotpipe-credentials',
   timescaleInitConfigMap: 'timescaledb-init',
   mosquitto: 'mosquitto',
   mosquittoConfigMap: 'mosquitto-config',
@@ -26,7 +44,11 @@ export const NAMES = {
 
 /** Ports; the workloads and the operator's defaults use the same. */
 export const PORTS = {
-  kafka: 9092,
+  /** Strimzi's TLS + SCRAM-SHA-512 client listener. */
+  kafka: STRIMZI_CLIENT_PORT,
+  /** Strimzi's internal ports: KRaft controllers, replication (brokers, entity operator). */
+  kafkaControlPlane: 9090,
+  kafkaReplication: 9091,
   registryHttp: 8080,
   registryManagement: 9000,
   postgres: 5432,

@@ -36,7 +36,7 @@ export class SamplePipelineChart extends Chart {
           registryUrl: `http://${NAMES.registry}:${PORTS.registryHttp}/apis/ccompat/v7`,
         },
         sink: {
-          databaseSecret: { name: NAMES.timescaleSecret, key: 'database-url' },
+          databaseSecret: { name: NAMES.timescaleSinkSecret, key: 'database-url' },
           batchSize: 500,
           batchIntervalMs: 1000,
           replicas: 1,

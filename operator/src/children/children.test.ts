@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { SINK } from '@iotpipe/contract';
 import { defaultedSpec, type IoTPipeline } from '../crd/iotpipeline.js';
 import {
+  CHILD_KINDS,
   desiredChildren,
+  kafkaUser,
+  staleChildren,
+  stageDisruptionBudget,
+  stageNetworkPolicy,
+  urlPort,
   desiredReplicas,
   governingService,
   kafkaTopics,
@@ -11,7 +17,7 @@ import {
   supersededWorkloads,
   workload,
 } from './desired.js';
-import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, PIPELINE_LABEL, resolveNames } from './names.js';
+import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER, PIPELINE_LABEL, resolveNames, type Stage } from './names.js';
 import { adapterMqttClientId, workloadProcess } from './workload.js';
 
 function pipeline(
@@ -45,15 +51,19 @@ function envOf(c: Container): Record<string, string | undefined> {
 }
 
 describe('children of an IoTPipeline', () => {
-  it('are two KafkaTopics, the adapter StatefulSet and its Service, a Deployment per other stage, a metrics Service, a ServiceMonitor and a PrometheusRule, all owned', () => {
+  it('are two KafkaTopics, a KafkaUser, the adapter StatefulSet and its Service, a Deployment per other stage, a NetworkPolicy per stage, a metrics Service, a ServiceMonitor and a PrometheusRule, all owned', () => {
     const children = desiredChildren(pipeline());
     expect(children.map((c) => `${c.kind}/${c.metadata.name}`)).toEqual([
       'KafkaTopic/p1-topic',
       'KafkaTopic/p1-dlq',
+      'KafkaUser/p1-kafka',
       'Service/p1-adapter',
       'StatefulSet/p1-adapter',
+      'NetworkPolicy/p1-adapter',
       'Deployment/p1-sink',
+      'NetworkPolicy/p1-sink',
       'Deployment/p1-processor',
+      'NetworkPolicy/p1-processor',
       'Service/p1-metrics',
       'ServiceMonitor/p1',
       'PrometheusRule/p1',
@@ -178,7 +188,7 @@ describe('children of an IoTPipeline', () => {
     expect(env).toMatchObject({
       KAFKA_TOPIC: 'readings',
       KAFKA_DLQ_TOPIC: 'readings-dlq',
-      KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9092',
+      KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9093',
       ADAPTER_SUBSCRIPTIONS: 'a/#',
       ADAPTER_SHARED_GROUP: '-',
       ADAPTER_MQTT_CLIENT_ID: 'ns1.$(POD_NAME)',
@@ -234,5 +244,179 @@ describe('children of an IoTPipeline', () => {
       subject: 'x-value',
       bootstrapServers: 'k:1',
     });
+  });
+});
+
+type PodSpec = {
+  automountServiceAccountToken: boolean;
+  enableServiceLinks: boolean;
+  securityContext: Record<string, unknown>;
+  containers: Array<{ resources: unknown; securityContext: Record<string, unknown> }>;
+};
+const podSpecOf = (obj: { spec: Record<string, unknown> }) => (obj.spec.template as { spec: PodSpec }).spec;
+
+describe('the pods an IoTPipeline runs', () => {
+  it('mount no service-account token, run non-root under RuntimeDefault seccomp, and have default resources', () => {
+    const p = pipeline({ simulator: {} });
+    for (const stage of stagesOf(p)) {
+      const pod = podSpecOf(workload(stage, p));
+      expect(pod.automountServiceAccountToken, stage).toBe(false);
+      expect(pod.enableServiceLinks, stage).toBe(false);
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(pod.containers[0]!.securityContext).toEqual({
+        runAsNonRoot: true,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(pod.containers[0]!.resources).toEqual({
+        requests: { cpu: '100m', memory: '128Mi' },
+        limits: { memory: '512Mi' },
+      });
+    }
+    const custom = pipeline({
+      resources: { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi' } },
+    });
+    expect(podSpecOf(workload('sink', custom)).containers[0]!.resources).toEqual({
+      requests: { cpu: '1', memory: '1Gi' },
+      limits: { memory: '2Gi' },
+    });
+  });
+
+  it('a stage with several replicas gets a PodDisruptionBudget; scaled to one, it is stale', () => {
+    const two = pipeline({ adapter: { replicas: 2 } });
+    expect(stageDisruptionBudget('adapter', two)).toMatchObject({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'p1-adapter', namespace: 'ns1' },
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: { [PIPELINE_LABEL]: 'p1', 'app.kubernetes.io/component': 'adapter' } },
+      },
+    });
+    expect(desiredChildren(two).map((c) => `${c.kind}/${c.metadata.name}`)).toContain(
+      'PodDisruptionBudget/p1-adapter',
+    );
+    expect(stageDisruptionBudget('sink', two)).toBeUndefined();
+    const stale = (p: IoTPipeline) => staleChildren(p).map((c) => `${c.kind.kind}/${c.name}`);
+    expect(stale(two)).not.toContain('PodDisruptionBudget/p1-adapter');
+    expect(stale(pipeline())).toEqual(
+      expect.arrayContaining([
+        'PodDisruptionBudget/p1-adapter',
+        'Deployment/p1-simulator',
+        'NetworkPolicy/p1-simulator',
+      ]),
+    );
+    expect(stale(pipeline({ processor: { enabled: false } }))).toEqual(
+      expect.arrayContaining([
+        'Deployment/p1-processor',
+        'NetworkPolicy/p1-processor',
+        'PodDisruptionBudget/p1-processor',
+      ]),
+    );
+    // Nothing desired is stale.
+    const desired = new Set(desiredChildren(two).map((c) => `${c.kind}/${c.metadata.name}`));
+    for (const s of stale(two)) expect(desired.has(s), s).toBe(false);
+  });
+
+  it('each stage reaches only what it uses: Kafka brokers of its cluster, the registry, MQTT, the database; Prometheus scrapes it', () => {
+    type Rule = { to?: unknown[]; from?: unknown[]; ports: Array<{ port: number; protocol: string }> };
+    const p = pipeline({ simulator: {}, kafka: { topic: 'readings', cluster: 'kc' } });
+    const policy = (stage: Stage) =>
+      stageNetworkPolicy(stage, p).spec as {
+        podSelector: unknown;
+        ingress: Rule[];
+        egress: Rule[];
+        policyTypes: string[];
+      };
+    const ports = (rules: Rule[]) => rules.slice(1).map((r) => r.ports.map((x) => x.port));
+    const brokers = {
+      podSelector: {
+        matchLabels: {
+          'strimzi.io/cluster': 'kc',
+          'strimzi.io/kind': 'Kafka',
+          'strimzi.io/broker-role': 'true',
+        },
+      },
+    };
+    const kafkaPort = Number(resolveNames(p).bootstrapServers.split(':')[1]);
+    expect(policy('adapter').policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy('adapter').egress[1]).toEqual({
+      to: [brokers],
+      ports: [{ protocol: 'TCP', port: kafkaPort }],
+    });
+    expect(ports(policy('adapter').egress)).toEqual([[kafkaPort], [8080], [1883]]);
+    expect(ports(policy('sink').egress)).toEqual([[kafkaPort], [8080], [5432]]);
+    expect(ports(policy('processor').egress)).toEqual([[kafkaPort], [8080]]);
+    expect(ports(policy('simulator').egress)).toEqual([[1883]]);
+    // Every egress list starts with cluster DNS.
+    for (const stage of stagesOf(p)) expect(JSON.stringify(policy(stage).egress[0])).toContain('kube-dns');
+    expect(policy('sink').ingress).toEqual([
+      {
+        from: [
+          { namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } },
+        ],
+        ports: [{ protocol: 'TCP', port: 8003 }],
+      },
+    ]);
+    expect(policy('simulator').ingress).toEqual([]);
+    expect(policy('sink').podSelector).toEqual({
+      matchLabels: { [PIPELINE_LABEL]: 'p1', 'app.kubernetes.io/component': 'sink' },
+    });
+    expect(urlPort('mqtts://broker')).toBe(8883);
+    expect(urlPort('https://registry/apis')).toBe(443);
+    expect(urlPort('mqtt://m:31883')).toBe(31883);
+  });
+
+  it('the KafkaUser may use exactly the topic, DLQ, alerts topic and consumer groups of its pipeline', () => {
+    const user = kafkaUser(pipeline());
+    expect(user.metadata).toMatchObject({ name: 'p1-kafka', labels: { 'strimzi.io/cluster': 'iotpipe' } });
+    expect(user.spec).toEqual({
+      authentication: { type: 'scram-sha-512' },
+      authorization: {
+        type: 'simple',
+        acls: [
+          {
+            resource: { type: 'topic', name: 'readings', patternType: 'literal' },
+            operations: ['Describe', 'Read', 'Write'],
+            host: '*',
+          },
+          {
+            resource: { type: 'topic', name: 'readings-dlq', patternType: 'literal' },
+            operations: ['Describe', 'Write'],
+            host: '*',
+          },
+          {
+            resource: { type: 'topic', name: 'iot-alerts', patternType: 'literal' },
+            operations: ['Describe', 'Write'],
+            host: '*',
+          },
+          {
+            resource: { type: 'group', name: 'ns1.p1-', patternType: 'prefix' },
+            operations: ['Describe', 'Read'],
+            host: '*',
+          },
+        ],
+      },
+    });
+    // Every consumer group a stage uses lies in the granted prefix.
+    const names = resolveNames(pipeline());
+    for (const group of [names.sinkGroup, names.processorGroup])
+      expect(group.startsWith('ns1.p1-')).toBe(true);
+    const explicit = kafkaUser(
+      pipeline({ sink: { databaseSecret: { name: 'db', key: 'uri' }, consumerGroup: 'legacy' } }),
+    );
+    expect(JSON.stringify(explicit.spec)).toContain(
+      '{"type":"group","name":"legacy","patternType":"literal"}',
+    );
+    const noProcessor = kafkaUser(pipeline({ processor: { enabled: false } }));
+    expect(JSON.stringify(noProcessor.spec)).not.toContain('iot-alerts');
+    expect(CHILD_KINDS.map((k) => k.kind)).toEqual(
+      expect.arrayContaining(['KafkaUser', 'NetworkPolicy', 'PodDisruptionBudget']),
+    );
   });
 });

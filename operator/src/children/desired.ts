@@ -6,6 +6,7 @@ import type { IoTPipeline } from '../crd/iotpipeline.js';
 import {
   CONFIG_HASH_ANNOTATION,
   childName,
+  kafkaUserName,
   ownerReference,
   PIPELINE_LABEL,
   pipelineLabels,
@@ -14,6 +15,21 @@ import {
   type Stage,
 } from './names.js';
 import { workloadProcess } from './workload.js';
+import {
+  ANYWHERE,
+  CONNECTION,
+  disruptionBudget,
+  networkPolicy,
+  podsWith,
+  PROMETHEUS_PEER,
+  workloadObject,
+  type ContainerInput,
+  type KubeObject,
+  type NetworkRule,
+} from '@iotpipe/contract';
+
+/** PostgreSQL's port: the database URL is in a Secret the operator does not read. */
+const DATABASE_PORT = CONNECTION.postgresPort.default;
 
 /** An object to apply: only the fields the operator owns. */
 export interface ChildObject {
@@ -47,14 +63,32 @@ export const PROMETHEUS_RULE = {
   kind: 'PrometheusRule',
   plural: 'prometheusrules',
 } as const;
+export const NETWORK_POLICY = {
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  plural: 'networkpolicies',
+} as const;
+export const POD_DISRUPTION_BUDGET = {
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  plural: 'poddisruptionbudgets',
+} as const;
+export const KAFKA_USER = {
+  apiVersion: 'kafka.strimzi.io/v1',
+  kind: 'KafkaUser',
+  plural: 'kafkausers',
+} as const;
 /** Every kind the operator owns (it watches each, to put back what is changed by hand). */
 export const CHILD_KINDS = [
   KAFKA_TOPIC,
+  KAFKA_USER,
   DEPLOYMENT,
   STATEFUL_SET,
   SERVICE,
   SERVICE_MONITOR,
   PROMETHEUS_RULE,
+  NETWORK_POLICY,
+  POD_DISRUPTION_BUDGET,
 ] as const;
 /** The kinds a stage's pods run under. */
 export const WORKLOAD_KINDS = [DEPLOYMENT, STATEFUL_SET] as const;
@@ -123,23 +157,30 @@ export function workloadKind(stage: Stage): WorkloadKind {
   return stage === 'adapter' ? STATEFUL_SET : DEPLOYMENT;
 }
 
+/** The image's `node` user (workloads/Dockerfile); numeric so the kubelet can check runAsNonRoot. */
+export const WORKLOADS_UID = 1000;
+
+/** The labels that select one stage's pods (Service, PDB, NetworkPolicy, workload selector). */
+export function stageSelector(stage: Stage, pipeline: IoTPipeline): Record<string, string> {
+  return { [PIPELINE_LABEL]: pipeline.metadata.name, 'app.kubernetes.io/component': stage };
+}
+
 /** The Deployment or StatefulSet (see {@link workloadKind}) that runs a stage. */
 export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
   const process = workloadProcess(stage, pipeline);
-  const selector = { [PIPELINE_LABEL]: pipeline.metadata.name, 'app.kubernetes.io/component': stage };
-  const [executable, ...args] = process.command;
-  const container = {
+  const selector = stageSelector(stage, pipeline);
+  const container: ContainerInput = {
     name: stage,
     image: pipeline.spec.image,
     ...(pipeline.spec.imagePullPolicy ? { imagePullPolicy: pipeline.spec.imagePullPolicy } : {}),
     workingDir: '/app',
-    command: [executable],
-    args,
+    command: process.command.slice(0, 1),
+    args: process.command.slice(1),
     env: process.env,
     ...(process.metricsPort === null
       ? {}
       : {
-          ports: [{ name: 'metrics', containerPort: process.metricsPort, protocol: 'TCP' }],
+          ports: [{ name: 'metrics', containerPort: process.metricsPort, protocol: 'TCP' as const }],
           livenessProbe: {
             httpGet: { path: '/healthz', port: 'metrics' },
             periodSeconds: 10,
@@ -148,46 +189,145 @@ export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
           readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' }, periodSeconds: 5 },
         }),
     ...(pipeline.spec.resources ? { resources: pipeline.spec.resources } : {}),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-    },
   };
   // A change of what this stage runs (image, command, env, resources) changes the pod template,
   // so the workload rolls; changes that do not concern this stage leave its pods alone.
   const configHash = stableHash({ container });
   const kind = workloadKind(stage);
-  const common = {
-    replicas: replicasOf(stage, pipeline),
-    selector: { matchLabels: selector },
-    template: {
-      metadata: {
-        labels: { ...pipelineLabels(pipeline), ...selector },
-        annotations: { [CONFIG_HASH_ANNOTATION]: configHash },
-      },
-      spec: { containers: [container], terminationGracePeriodSeconds: 30 },
-    },
-  };
-  return {
-    apiVersion: kind.apiVersion,
+  const built = workloadObject({
     kind: kind.kind,
+    metadata: { name: childName(pipeline, stage), namespace: pipeline.metadata.namespace },
+    selector,
+    replicas: replicasOf(stage, pipeline),
+    podLabels: pipelineLabels(pipeline),
+    podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash },
+    containers: [container],
+    runAs: { user: WORKLOADS_UID },
+    terminationGracePeriodSeconds: 30,
+    // The stages talk to Kafka, the registry, MQTT and PostgreSQL, never to the API server.
+    serviceAccountToken: false,
+    ...(kind === STATEFUL_SET && {
+      statefulSet: {
+        // The governing Service (pod DNS names); selector, serviceName and
+        // podManagementPolicy are immutable, so they depend on nothing in the spec.
+        serviceName: childName(pipeline, stage),
+        // The replicas share the messages through a shared subscription and do not depend on
+        // one another: start, restart and scale them all at once, not one by one in order.
+        podManagementPolicy: 'Parallel' as const,
+      },
+    }),
+  });
+  return {
+    apiVersion: built.apiVersion,
+    kind: built.kind,
     metadata: meta(pipeline, childName(pipeline, stage), { 'app.kubernetes.io/component': stage }),
-    spec:
-      kind === STATEFUL_SET
-        ? {
-            ...common,
-            // The governing Service (pod DNS names); selector, serviceName and
-            // podManagementPolicy are immutable, so they depend on nothing in the spec.
-            serviceName: childName(pipeline, stage),
-            // The replicas share the messages through a shared subscription and do not depend on
-            // one another: start, restart and scale them all at once, not one by one in order.
-            podManagementPolicy: 'Parallel',
-            updateStrategy: { type: 'RollingUpdate' },
-          }
-        : common,
+    spec: built['spec'] as Record<string, unknown>,
   };
+}
+
+/** A child made by the shared builder, with the pipeline's metadata (labels, owner). */
+function owned(pipeline: IoTPipeline, stage: Stage, built: KubeObject | undefined): ChildObject | undefined {
+  if (!built) return undefined;
+  return {
+    apiVersion: built.apiVersion,
+    kind: built.kind,
+    metadata: meta(pipeline, built.metadata.name, { 'app.kubernetes.io/component': stage }),
+    spec: built['spec'] as Record<string, unknown>,
+  };
+}
+
+/** A PodDisruptionBudget for a stage with several replicas (none for one). */
+export function stageDisruptionBudget(stage: Stage, pipeline: IoTPipeline): ChildObject | undefined {
+  return owned(
+    pipeline,
+    stage,
+    disruptionBudget(
+      { name: childName(pipeline, stage) },
+      stageSelector(stage, pipeline),
+      replicasOf(stage, pipeline),
+    ),
+  );
+}
+
+/** The port a URL names, or its scheme's default. */
+export function urlPort(url: string): number {
+  const u = new URL(url);
+  if (u.port !== '') return Number(u.port);
+  const byScheme: Record<string, number> = {
+    'http:': 80,
+    'https:': 443,
+    'mqtt:': 1883,
+    'tcp:': 1883,
+    'mqtts:': 8883,
+    'ssl:': 8883,
+    'ws:': 80,
+    'wss:': 443,
+  };
+  const port = byScheme[u.protocol];
+  if (port === undefined) throw new Error(`no default port for ${u.protocol} (${url})`);
+  return port;
+}
+
+/**
+ * A service the pipeline names only by URL (the registry, MQTT) or not at all (the database,
+ * whose URL is in a Secret the operator never reads): any pod or address, on its port only.
+ * The platform's own policies decide who may connect to them.
+ */
+function onPort(port: number): NetworkRule {
+  return { peers: [{ namespaceSelector: {} }, ANYWHERE], ports: [port] };
+}
+
+/** The brokers of the Strimzi cluster the pipeline names, or any address on a custom bootstrap's ports. */
+function kafkaEgress(pipeline: IoTPipeline): NetworkRule {
+  const ports = [
+    ...new Set(
+      resolveNames(pipeline)
+        .bootstrapServers.split(',')
+        .map((hostPort) => Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))),
+    ),
+  ];
+  if (pipeline.spec.kafka.bootstrapServers !== undefined) return { ...onPort(ports[0]!), ports };
+  return {
+    peers: [
+      podsWith({
+        'strimzi.io/cluster': pipeline.spec.kafka.cluster,
+        'strimzi.io/kind': 'Kafka',
+        'strimzi.io/broker-role': 'true',
+      }),
+    ],
+    ports,
+  };
+}
+
+/**
+ * A stage's allow-list (under the namespace's default deny): Prometheus scrapes its metrics
+ * port; it reaches what its settings name and nothing else: Kafka (adapter, sink, processor),
+ * the registry (the same three), MQTT (adapter, simulator), PostgreSQL (sink).
+ */
+export function stageNetworkPolicy(stage: Stage, pipeline: IoTPipeline): ChildObject {
+  const { spec } = pipeline;
+  const process = workloadProcess(stage, pipeline);
+  const kafka = kafkaEgress(pipeline);
+  const registry = onPort(urlPort(spec.schema.registryUrl));
+  const mqtt = onPort(urlPort(spec.mqtt.brokerUrl));
+  const egress: Record<Stage, NetworkRule[]> = {
+    adapter: [kafka, registry, mqtt],
+    sink: [kafka, registry, onPort(DATABASE_PORT)],
+    processor: [kafka, registry],
+    simulator: [mqtt],
+  };
+  const ingress: NetworkRule[] =
+    process.metricsPort === null ? [] : [{ peers: [PROMETHEUS_PEER], ports: [process.metricsPort] }];
+  return owned(
+    pipeline,
+    stage,
+    networkPolicy(
+      { name: childName(pipeline, stage) },
+      { matchLabels: stageSelector(stage, pipeline) },
+      ingress,
+      egress[stage],
+    ),
+  )!;
 }
 
 /**
@@ -264,18 +404,90 @@ export function prometheusRule(pipeline: IoTPipeline): ChildObject {
   };
 }
 
-/** Everything the pipeline owns, in apply order (topics first: workloads need them). */
+/**
+ * The pipeline's Kafka principal (Strimzi's user operator makes it and its Secret, of the same
+ * name, with the SCRAM-SHA-512 password the workloads read): ACLs for exactly the pipeline's
+ * topic (read, write), DLQ and alerts topic (write) and its consumer groups (the prefix
+ * `<namespace>.<name>-`, and spec.sink.consumerGroup when set). Nothing else: no create, no
+ * delete, no other topic, no cluster operation.
+ */
+export function kafkaUser(pipeline: IoTPipeline): ChildObject {
+  const names = resolveNames(pipeline);
+  const acl = (
+    type: 'topic' | 'group',
+    name: string,
+    patternType: 'literal' | 'prefix',
+    operations: string[],
+  ) => ({
+    resource: { type, name, patternType },
+    operations,
+    host: '*',
+  });
+  const groups = [acl('group', groupPrefix(pipeline), 'prefix', ['Describe', 'Read'])];
+  if (pipeline.spec.sink.consumerGroup !== undefined)
+    groups.push(acl('group', pipeline.spec.sink.consumerGroup, 'literal', ['Describe', 'Read']));
+  return {
+    apiVersion: KAFKA_USER.apiVersion,
+    kind: KAFKA_USER.kind,
+    metadata: meta(pipeline, kafkaUserName(pipeline), { 'strimzi.io/cluster': pipeline.spec.kafka.cluster }),
+    spec: {
+      authentication: { type: 'scram-sha-512' },
+      authorization: {
+        type: 'simple',
+        acls: [
+          acl('topic', names.topic, 'literal', ['Describe', 'Read', 'Write']),
+          acl('topic', names.dlqTopic, 'literal', ['Describe', 'Write']),
+          ...(pipeline.spec.processor.enabled
+            ? [acl('topic', pipeline.spec.processor.alertsTopic, 'literal', ['Describe', 'Write'])]
+            : []),
+          ...groups,
+        ],
+      },
+    },
+  };
+}
+
+/** The consumer groups of the pipeline's stages all start with this (names.ts resolveNames). */
+export function groupPrefix(pipeline: IoTPipeline): string {
+  return `${pipeline.metadata.namespace}.${pipeline.metadata.name}-`;
+}
+
+/** Everything the pipeline owns, in apply order (topics and user first: workloads need them). */
 export function desiredChildren(pipeline: IoTPipeline): ChildObject[] {
   return [
     ...kafkaTopics(pipeline),
-    ...stagesOf(pipeline).flatMap((stage) =>
-      workloadKind(stage) === STATEFUL_SET
-        ? [governingService(stage, pipeline), workload(stage, pipeline)]
-        : [workload(stage, pipeline)],
-    ),
+    kafkaUser(pipeline),
+    ...stagesOf(pipeline).flatMap((stage) => [
+      ...(workloadKind(stage) === STATEFUL_SET ? [governingService(stage, pipeline)] : []),
+      workload(stage, pipeline),
+      ...[stageDisruptionBudget(stage, pipeline)].filter((c): c is ChildObject => c !== undefined),
+      stageNetworkPolicy(stage, pipeline),
+    ]),
     metricsService(pipeline),
     serviceMonitor(pipeline),
     prometheusRule(pipeline),
+  ];
+}
+
+/**
+ * What the operator may have made before and the spec no longer wants, by kind and name: the
+ * Deployment and NetworkPolicy of a removed stage, and the PodDisruptionBudget of a removed
+ * stage or of one scaled to a single replica. The reconciler deletes each it owns.
+ */
+export function staleChildren(
+  pipeline: IoTPipeline,
+): Array<{ kind: typeof DEPLOYMENT | typeof NETWORK_POLICY | typeof POD_DISRUPTION_BUDGET; name: string }> {
+  const removed = removedStages(pipeline);
+  const single = stagesOf(pipeline).filter((s) => stageDisruptionBudget(s, pipeline) === undefined);
+  return [
+    ...removed.flatMap((stage) => [
+      { kind: DEPLOYMENT, name: childName(pipeline, stage) },
+      { kind: NETWORK_POLICY, name: childName(pipeline, stage) },
+    ]),
+    ...[...removed, ...single].map((stage) => ({
+      kind: POD_DISRUPTION_BUDGET,
+      name: childName(pipeline, stage),
+    })),
   ];
 }
 

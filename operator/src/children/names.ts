@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { Stage } from '@iotpipe/contract';
+import { STRIMZI_CLIENT_PORT, type Stage } from '@iotpipe/contract';
 import { API_VERSION, KIND, type IoTPipeline } from '../crd/iotpipeline.js';
 
 /** The field manager of every write the operator makes (server-side apply, status). */
@@ -16,6 +15,15 @@ export { METRICS_PORTS, STAGES, type Stage } from '@iotpipe/contract';
 
 export function childName(pipeline: IoTPipeline, suffix: Stage | 'topic' | 'dlq' | 'metrics'): string {
   return `${pipeline.metadata.name}-${suffix}`;
+}
+
+/**
+ * The pipeline's KafkaUser, its Kafka principal and the Secret Strimzi's user operator writes.
+ * Suffixed: Strimzi writes a Secret of the user's name, so a pipeline named like a platform
+ * Secret (timescaledb-credentials) must not get a user of that name.
+ */
+export function kafkaUserName(pipeline: IoTPipeline): string {
+  return `${pipeline.metadata.name}-kafka`;
 }
 
 export function pipelineLabels(pipeline: IoTPipeline): Record<string, string> {
@@ -55,25 +63,12 @@ export function resolveNames(pipeline: IoTPipeline): ResolvedNames {
     topic: spec.kafka.topic,
     dlqTopic: spec.kafka.dlqTopic ?? `${spec.kafka.topic}-dlq`,
     subject: spec.schema.subject ?? `${spec.kafka.topic}-value`,
-    bootstrapServers: spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:9092`,
+    bootstrapServers:
+      spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:${STRIMZI_CLIENT_PORT}`,
     sinkGroup: spec.sink.consumerGroup ?? `${metadata.namespace}.${metadata.name}-sink`,
     processorGroup: `${metadata.namespace}.${metadata.name}-processor`,
     sharedSubscriptionGroup: spec.mqtt.sharedSubscriptionGroup ?? `${metadata.namespace}.${metadata.name}`,
   };
 }
 
-/** Stable hash of a JSON value (object keys sorted), short enough for an annotation. */
-export function stableHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+export { stableHash } from '@iotpipe/contract';

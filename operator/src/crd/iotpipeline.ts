@@ -115,7 +115,7 @@ export const specField = object({
       .default('iotpipe')
       .describe('Name of the Strimzi Kafka cluster (label strimzi.io/cluster); same namespace.'),
     bootstrapServers: string({ minLength: 1 }).describe(
-      'host:port[,host:port]; default <cluster>-kafka-bootstrap:9092 (Strimzi plain listener).',
+      'host:port[,host:port]; default <cluster>-kafka-bootstrap:9093 (the Strimzi TLS + SCRAM-SHA-512 listener).',
     ),
     topic: string({ pattern: KAFKA_TOPIC_PATTERN, maxLength: 249 })
       .required()

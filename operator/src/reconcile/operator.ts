@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config.js';
 import { SchemaRegistryClient } from '../registry/client.js';
 import { Controller } from './controller.js';
-import { HealthServer } from './health.js';
+import { HealthServer } from '@iotpipe/runtime';
 import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './metrics.js';
 import { Reconciler } from './reconciler.js';
@@ -28,9 +28,10 @@ export class Operator {
     options: { processMetrics?: boolean } = {},
   ) {
     this.metrics = new OperatorMetrics(options.processMetrics ?? true);
-    this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, () =>
-      this.readiness(),
-    );
+    this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
+      live: () => true,
+      ready: () => this.readiness(),
+    });
     this.elector = new LeaderElector(
       kc,
       config.leaderElection,

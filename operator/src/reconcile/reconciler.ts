@@ -29,7 +29,7 @@ import {
   desiredReplicas,
   KAFKA_TOPIC,
   kafkaTopics,
-  removedStages,
+  staleChildren,
   STATEFUL_SET,
   supersededWorkloads,
   WORKLOAD_KINDS,
@@ -158,9 +158,9 @@ export class Reconciler {
       const children = desiredChildren(pipeline);
       const observed = await Promise.all(children.map((child) => this.apply(child)));
       children.forEach((child, i) => applied.set(`${child.kind}/${child.metadata.name}`, observed[i]!));
-      for (const stage of removedStages(pipeline)) {
+      for (const stale of staleChildren(pipeline)) {
         this.guard();
-        await this.deleteOwned(pipeline, DEPLOYMENT.apiVersion, DEPLOYMENT.kind, childName(pipeline, stage));
+        await this.deleteOwned(pipeline, stale.kind.apiVersion, stale.kind.kind, stale.name);
       }
       // Upgrade from an operator that ran the adapter as a Deployment: its pods keep consuming
       // (the shared subscription splits the messages between them and the StatefulSet's) until

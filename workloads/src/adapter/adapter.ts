@@ -7,7 +7,7 @@ import { CoalescingSender } from '../kafka/coalescing-sender.js';
 import { createRecordProducer } from '../kafka/producers.js';
 import type { RecordProducer } from '../kafka/record-producer.js';
 import { deadLetterToAvro, sensorReadingToAvro } from '../kafka/records.js';
-import { MetricsServer } from '../metrics/server.js';
+import { HealthServer } from '@iotpipe/runtime';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
 import {
   formatOfTopic,
@@ -20,17 +20,16 @@ import { effectiveFilters, type AdapterConfig } from './config.js';
 import { HeldPubacks } from './held-acks.js';
 import { DedupWindow } from './dedup.js';
 import { AdapterMetrics, type Dependency } from './metrics.js';
-import { AbortedError, retryUntilDone } from './retry.js';
+import {
+  AbortedError,
+  classifyRegistryFailure,
+  createLogger,
+  retry,
+  type Logger as RuntimeLogger,
+} from '@iotpipe/runtime';
 
-export interface Logger {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
-
-export const stderrLogger: Logger = {
-  info: (msg) => process.stderr.write(`${new Date().toISOString()} adapter INFO ${msg}\n`),
-  warn: (msg) => process.stderr.write(`${new Date().toISOString()} adapter WARN ${msg}\n`),
-};
+/** What the adapter logs through (the runtime's structured logger fits). */
+export type Logger = Pick<RuntimeLogger, 'info' | 'warn'>;
 
 type DeadLetterCode = PayloadErrorCode | 'SERIALIZATION_FAILED' | 'KAFKA_REJECTED' | 'PARSER_FAILURE';
 
@@ -58,7 +57,7 @@ export class MqttKafkaAdapter {
   private readonly dedup: DedupWindow;
   private readonly detector: AnomalyDetector;
   private readonly tagsSeen = new Set<string>();
-  private readonly metricsServer: MetricsServer;
+  private readonly metricsServer: HealthServer;
   private readonly readingSerializer: AvroSerializer<SensorReading>;
   private readonly deadLetterSerializer: AvroSerializer<DeadLetter>;
   private readonly producer: RecordProducer;
@@ -76,7 +75,7 @@ export class MqttKafkaAdapter {
 
   constructor(
     private readonly config: AdapterConfig,
-    private readonly log: Logger = stderrLogger,
+    private readonly log: Logger = createLogger({ component: 'adapter', level: 'info' }),
   ) {
     this.dedup = new DedupWindow(config.dedupWindowSize, config.dedupWindowMs);
     this.detector = new AnomalyDetector(config.anomalyMaxDevices);
@@ -106,7 +105,7 @@ export class MqttKafkaAdapter {
     // Dead letters never share a request with readings: Kafka accepts or rejects a request per
     // partition, so a rejected reading would otherwise resend a dead letter that already landed.
     this.deadLetterSender = new CoalescingSender(this.producer, 2000);
-    this.metricsServer = new MetricsServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
+    this.metricsServer = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
       live: () => this.state !== 'stopped',
       ready: () => this.readiness(),
     });
@@ -415,7 +414,7 @@ export class MqttKafkaAdapter {
     fn: () => Promise<T>,
     isTemporary: (e: unknown) => boolean = (e) => isTemporaryFor(dependency, e),
   ): Promise<T> {
-    const result = await retryUntilDone(fn, {
+    const result = await retry(fn, {
       signal: this.abort.signal,
       initialMs: this.config.backoffInitialMs,
       maxMs: this.config.backoffMaxMs,
@@ -440,15 +439,7 @@ export class MqttKafkaAdapter {
   }
 }
 
-/**
- * The registry's refusals that no retry can fix: bad credentials (401/403), an incompatible
- * (409) or invalid (422) schema. Everything else is waited out, including 400: the registry
- * client (mappersmith) reports a refused connection or timeout as status 400.
- */
-const REGISTRY_PERMANENT_STATUS = new Set([401, 403, 409, 422]);
-
+/** A failure to wait out: the registry's by the one classification; Kafka's connect always. */
 function isTemporaryFor(dependency: Dependency, err: unknown): boolean {
-  if (dependency !== 'registry') return true;
-  const status = (err as { status?: unknown }).status;
-  return !(typeof status === 'number' && REGISTRY_PERMANENT_STATUS.has(status));
+  return dependency !== 'registry' || classifyRegistryFailure(err) === 'temporary';
 }

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { loadProcessorConfig, StreamProcessor } from '../processor/index.js';
+import { runStage } from './run.js';
 
 /**
  * `iotpipe process`: the stream processor (alerts + metrics) until SIGINT/SIGTERM. All settings
@@ -10,14 +11,7 @@ export const processCommand: CommandModule = {
   describe:
     'consume the pipeline topic, keep per-device state and publish alerts (anomalies, outliers, silence, low battery) to the alerts topic; metrics on PROCESSOR_METRICS_PORT (8001)',
   handler: async () => {
-    const processor = new StreamProcessor(loadProcessorConfig());
-    const shutdown = () => void processor.stop().then(() => process.exit(0));
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-    await processor.start();
-    const c = processor.config;
-    console.error(
-      `processor: ${c.connection.topic} -> ${c.connection.alertsTopic}, group ${c.groupId}, metrics on :${processor.metricsPort}`,
-    );
+    const config = loadProcessorConfig();
+    await runStage('processor', (log) => new StreamProcessor(config, (line) => log.info(line)));
   },
 };

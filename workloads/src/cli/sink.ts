@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { isPostgresClosedSocketError, KafkaSink, loadSinkConfig } from '../sink/index.js';
+import { runStage } from './run.js';
 
 /**
  * `iotpipe sink`: Kafka -> PostgreSQL until SIGINT/SIGTERM. All settings come from the
@@ -8,12 +9,9 @@ import { isPostgresClosedSocketError, KafkaSink, loadSinkConfig } from '../sink/
 export const sinkCommand: CommandModule = {
   command: 'sink',
   describe:
-    'write the pipeline topic into sensor_readings exactly once (migrates the database first); metrics on SINK_METRICS_PORT (8003)',
+    'write the pipeline topic into its readings table (SINK_TABLE, sensor_readings) exactly once (migrates the database first); metrics on SINK_METRICS_PORT (8003)',
   handler: async () => {
-    const sink = new KafkaSink(loadSinkConfig(), undefined, () => {
-      // Not awaited: a fatal-error callback cannot be awaited; exit follows the stop whatever its outcome.
-      void sink.stop().finally(() => process.exit(1));
-    });
+    const config = loadSinkConfig();
     const tolerate = (err: unknown) => {
       if (!isPostgresClosedSocketError(err)) throw err;
       console.error('sink: postgres.js failed while closing a dropped connection; the write is retried');
@@ -27,9 +25,6 @@ export const sinkCommand: CommandModule = {
         process.exit(1);
       }
     });
-    const shutdown = () => void sink.stop().then(() => process.exit(0));
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
-    await sink.start();
+    await runStage('sink', (log, fatal) => new KafkaSink(config, (line) => log.info(line), fatal));
   },
 };

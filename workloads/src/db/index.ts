@@ -1,4 +1,4 @@
-export { classifyPgError, describePgError, sqlState, type PgFailureKind } from './errors.js';
+export { describePgError } from './errors.js';
 export {
   Migrator,
   MigrationError,

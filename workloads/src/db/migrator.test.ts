@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, MigrationError, chooseFlavor, planMigrations } from './migrator.js';
-import { classifyPgError } from './errors.js';
+import { classifyPostgresFailure } from '@iotpipe/runtime';
 
 describe('planMigrations', () => {
   const files = ['0001_readings.native.sql', '0001_readings.timescale.sql', '0002_views.sql', 'README.md'];
@@ -107,32 +107,34 @@ describe('chooseFlavor', () => {
   });
 });
 
-describe('classifyPgError', () => {
+describe('classifyPostgresFailure', () => {
   const pg = (code: string, severity = 'ERROR') => Object.assign(new Error('x'), { code, severity });
   it.each([
-    ['23505', 'record'],
-    ['23514', 'record'],
-    ['22P02', 'record'],
-    ['22021', 'record'],
-    ['08006', 'transient'],
-    ['57P01', 'transient'],
-    ['40001', 'transient'],
-    ['40P01', 'transient'],
-    ['53300', 'transient'],
-    ['55P03', 'transient'],
-    ['42P01', 'fatal'],
-    ['42501', 'fatal'],
+    ['23505', 'permanent'],
+    ['23514', 'permanent'],
+    ['22P02', 'permanent'],
+    ['22021', 'permanent'],
+    ['08006', 'temporary'],
+    ['57P01', 'temporary'],
+    ['40001', 'temporary'],
+    ['40P01', 'temporary'],
+    ['53300', 'temporary'],
+    ['55P03', 'temporary'],
+    // A deployment problem (no table, no permission): retried, not dropped.
+    ['42P01', 'temporary'],
+    ['42501', 'temporary'],
   ])('SQLSTATE %s is %s', (code, kind) => {
-    expect(classifyPgError(pg(code))).toBe(kind);
+    expect(classifyPostgresFailure(pg(code))).toBe(kind);
   });
 
-  it('socket and postgres.js connection errors are transient, a bare unknown error is fatal', () => {
-    expect(classifyPgError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
-      'transient',
-    );
+  it('socket and postgres.js connection errors are temporary', () => {
     expect(
-      classifyPgError(Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' })),
-    ).toBe('transient');
-    expect(classifyPgError(new Error('something odd'))).toBe('fatal');
+      classifyPostgresFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    ).toBe('temporary');
+    expect(
+      classifyPostgresFailure(
+        Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }),
+      ),
+    ).toBe('temporary');
   });
 });

@@ -1,3 +1,4 @@
+import { classifyKafkaFailure } from '@iotpipe/runtime';
 import {
   MultipleErrors,
   NetworkError,
@@ -8,11 +9,7 @@ import {
 } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import {
-  describePlatformaticError,
-  isKafkajsRecordRejected,
-  isPlatformaticRecordRejected,
-} from './errors.js';
+import { describePlatformaticError, isKafkajsRecordRejected } from './errors.js';
 import { KafkajsRecordProducer } from './kafkajs-producer.js';
 import { PlatformaticRecordProducer, PlatformaticSendError } from './platformatic-producer.js';
 
@@ -48,7 +45,10 @@ function produceResponse(codes: number[], recordErrors: string[] = []): Response
 // Kafka's error codes (protocol): 10 MESSAGE_TOO_LARGE, 18 RECORD_LIST_TOO_LARGE,
 // 87 INVALID_RECORD, 2 CORRUPT_MESSAGE, 6 NOT_LEADER_OR_FOLLOWER, 19 NOT_ENOUGH_REPLICAS,
 // 20 NOT_ENOUGH_REPLICAS_AFTER_APPEND, 7 REQUEST_TIMED_OUT, 3 UNKNOWN_TOPIC_OR_PARTITION.
-describe('isPlatformaticRecordRejected', () => {
+/** The one classification, on the client's real error classes. */
+const isPlatformaticRecordRejected = (e: unknown) => classifyKafkaFailure(e) === 'permanent';
+
+describe('classifyKafkaFailure on @platformatic/kafka errors', () => {
   it.each([
     ['MESSAGE_TOO_LARGE', 10],
     ['RECORD_LIST_TOO_LARGE', 18],

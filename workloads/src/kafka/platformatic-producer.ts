@@ -1,5 +1,6 @@
 import { compatibilityPartitioner, Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
-import { describePlatformaticError, isPlatformaticRecordRejected } from './errors.js';
+import { classifyKafkaFailure } from '@iotpipe/runtime';
+import { describePlatformaticError } from './errors.js';
 import type { RecordProducer, RecordProducerOptions, TopicRecords } from './record-producer.js';
 
 /** Java's (and kafkajs') key -> partition mapping: murmur2 masked to 31 bits, modulo partitions. */
@@ -65,7 +66,7 @@ export class PlatformaticRecordProducer implements RecordProducer {
   }
 
   isRecordRejected(err: unknown): boolean {
-    return isPlatformaticRecordRejected(err instanceof PlatformaticSendError ? err.cause : err);
+    return classifyKafkaFailure(err instanceof PlatformaticSendError ? err.cause : err) === 'permanent';
   }
 }
 

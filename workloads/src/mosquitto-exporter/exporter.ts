@@ -1,7 +1,7 @@
 import { MOSQUITTO_EXPORTER, readSettings, type SettingValues } from '@iotpipe/contract';
 import { connect, type MqttClient } from 'mqtt';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { MetricsServer } from '../metrics/server.js';
+import { HealthServer } from '@iotpipe/runtime';
 import { parseSysMessage, SYS_PREFIX, type SysSample } from './sys.js';
 
 export type MosquittoExporterConfig = SettingValues<typeof MOSQUITTO_EXPORTER>;
@@ -63,14 +63,14 @@ export class SysMetrics {
 export class MosquittoExporter {
   readonly metrics = new SysMetrics();
   private client?: MqttClient;
-  private server?: MetricsServer;
+  private server?: HealthServer;
   private samples = 0;
 
   constructor(readonly config: MosquittoExporterConfig) {}
 
   async start(): Promise<void> {
     const c = this.config;
-    this.server = new MetricsServer(c.port, c.host, this.metrics.registry, {
+    this.server = new HealthServer(c.port, c.host, this.metrics.registry, {
       live: () => true,
       ready: () => {
         if (!this.client?.connected) return { ready: false, reason: `not connected to ${c.brokerUrl}` };

@@ -1,4 +1,4 @@
-import { isTemporaryRegistryError } from '../kafka/registry-errors.js';
+import { classifyRegistryFailure } from '@iotpipe/runtime';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { loadAlertSchemaText, type Alert } from '../schema/alert.js';
@@ -61,7 +61,7 @@ export class ProcessorCodec {
       try {
         writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
       } catch (err) {
-        if (isTemporaryRegistryError(err)) throw err;
+        if (classifyRegistryFailure(err) === 'temporary') throw err;
         throw new ReadingDecodeError(`schema id ${id}: ${(err as Error).message.split('\n')[0]}`);
       }
       try {
@@ -87,5 +87,3 @@ export class ProcessorCodec {
     return this.registry.encode(this.alertSchemaId, alert);
   }
 }
-
-export { isTemporaryRegistryError };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isTemporaryRegistryError, ProcessorCodec, ReadingDecodeError } from './codec.js';
+import { classifyRegistryFailure } from '@iotpipe/runtime';
+import { ProcessorCodec, ReadingDecodeError } from './codec.js';
+
+const isTemporaryRegistryError = (e: unknown) => classifyRegistryFailure(e) === 'temporary';
 import { isTemporaryKafkaError } from './processor.js';
 
 describe('temporary or permanent', () => {

@@ -9,9 +9,10 @@ import {
   type Producer,
 } from 'kafkajs';
 import { createKafka, resendingProducer } from '../kafka/client.js';
-import { MetricsServer } from '../metrics/server.js';
+import { HealthServer } from '@iotpipe/runtime';
 import type { Alert, AlertType } from '../schema/alert.js';
-import { isTemporaryRegistryError, ProcessorCodec, ReadingDecodeError } from './codec.js';
+import { classifyRegistryFailure } from '@iotpipe/runtime';
+import { ProcessorCodec, ReadingDecodeError } from './codec.js';
 import type { ProcessorConfig } from './config.js';
 import { AlertEngine } from './engine.js';
 import { ProcessorMetrics } from './metrics.js';
@@ -32,7 +33,7 @@ export class StreamProcessor {
   private readonly kafka: Kafka;
   private readonly codec: ProcessorCodec;
   private readonly engine: AlertEngine;
-  private readonly server: MetricsServer;
+  private readonly server: HealthServer;
   private consumer?: Consumer;
   private producer?: Producer;
   private admin?: Admin;
@@ -53,7 +54,7 @@ export class StreamProcessor {
     this.kafka = createKafka(config.connection.kafkaBrokers, config.clientId);
     this.codec = new ProcessorCodec(config.connection.schemaRegistryUrl);
     this.engine = new AlertEngine(config.rules, Date.now());
-    this.server = new MetricsServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
+    this.server = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
       live: () => true,
       ready: () => this.readiness(),
     });
@@ -68,10 +69,14 @@ export class StreamProcessor {
     this.running = true;
     const { topic, alertsTopic } = this.config.connection;
     await this.server.start();
-    await this.untilDone('registry', isTemporaryRegistryError, async () => {
-      const id = await this.codec.registerAlertSchema(alertsTopic);
-      this.log(`processor: alert schema registered under ${alertsTopic}-value (id ${id})`);
-    });
+    await this.untilDone(
+      'registry',
+      (e) => classifyRegistryFailure(e) === 'temporary',
+      async () => {
+        const id = await this.codec.registerAlertSchema(alertsTopic);
+        this.log(`processor: alert schema registered under ${alertsTopic}-value (id ${id})`);
+      },
+    );
     this.producer = resendingProducer(this.kafka);
     this.admin = this.kafka.admin();
     await this.untilDone('kafka', isTemporaryKafkaError, async () => {
@@ -117,8 +122,13 @@ export class StreamProcessor {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
+    // Not awaited: each tick and lag refresh handles its own failures; the timers are cleared on stop.
     this.timer = setInterval(() => void this.tick(), this.config.sweepIntervalMs);
     this.lagTimer = setInterval(() => void this.refreshLag(), 15_000);
+    const c = this.config;
+    this.log(
+      `processor: ${c.connection.topic} -> ${c.connection.alertsTopic}, group ${c.groupId}, metrics on :${this.metricsPort}`,
+    );
   }
 
   /** Idempotent; waits for the batch in flight, then closes everything. */

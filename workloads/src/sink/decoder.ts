@@ -1,4 +1,4 @@
-import { isTemporaryRegistryError } from '../kafka/registry-errors.js';
+import { classifyRegistryFailure } from '@iotpipe/runtime';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { loadSchemaText, type SensorReading } from '../schema/index.js';
@@ -16,8 +16,6 @@ export class RecordDecodeError extends Error {
   }
 }
 
-export { isTemporaryRegistryError };
-
 type RawReading = Omit<SensorReading, 'timestamp'> & { timestamp: number };
 
 /**
@@ -34,7 +32,7 @@ export class ReadingDecoder {
     this.reader = avro.Type.forSchema(JSON.parse(loadSchemaText('sensor_reading')) as avro.Schema);
   }
 
-  /** Throws RecordDecodeError (permanent) or a registry error (temporary, see isTemporaryRegistryError). */
+  /** Throws RecordDecodeError (permanent) or a registry error (temporary: classifyRegistryFailure). */
   async decode(value: Buffer | null): Promise<SensorReading> {
     if (!value || value.length < 6 || value[0] !== 0) {
       throw new RecordDecodeError(
@@ -61,7 +59,7 @@ export class ReadingDecoder {
     try {
       writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
     } catch (err) {
-      if (isTemporaryRegistryError(err)) throw err;
+      if (classifyRegistryFailure(err) === 'temporary') throw err;
       throw new RecordDecodeError('UNKNOWN_SCHEMA', `schema id ${id}: ${firstLine(err)}`);
     }
     let resolver: ReturnType<avro.Type['createResolver']> | null;

@@ -1,14 +1,15 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
-import { classifyPgError, describePgError, sqlState } from '../db/errors.js';
+import { classifyPostgresFailure, classifyRegistryFailure, sqlState } from '@iotpipe/runtime';
+import { describePgError } from '../db/errors.js';
 import { MigrationError, Migrator } from '../db/migrator.js';
 import { AvroSerializer } from '../kafka/avro.js';
 import { createKafka, resendingProducer } from '../kafka/client.js';
 import { deadLetterToAvro } from '../kafka/records.js';
-import { MetricsServer } from '../metrics/server.js';
+import { HealthServer } from '@iotpipe/runtime';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
 import type { SinkConfig } from './config.js';
-import { ReadingDecoder, RecordDecodeError, isTemporaryRegistryError } from './decoder.js';
+import { ReadingDecoder, RecordDecodeError } from './decoder.js';
 import { SinkMetrics } from './metrics.js';
 import { copyLine } from './rows.js';
 import { ReadingStore } from './store.js';
@@ -47,7 +48,7 @@ export class KafkaSink {
   private readonly store: ReadingStore;
   private readonly decoder: ReadingDecoder;
   private readonly dlq: AvroSerializer<DeadLetter>;
-  private readonly metricsServer: MetricsServer;
+  private readonly metricsServer: HealthServer;
   private consumer?: Consumer;
   private producer?: Producer;
   private readonly abort = new AbortController();
@@ -87,7 +88,7 @@ export class KafkaSink {
       loadSchemaText('dead_letter'),
       deadLetterToAvro,
     );
-    this.metricsServer = new MetricsServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
+    this.metricsServer = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
       live: () => !this.crashed,
       ready: () => {
         if (this.stopped) return { ready: false, reason: 'stopping' };
@@ -248,7 +249,7 @@ export class KafkaSink {
       this.metrics.rowsWritten.inc(inserted);
       this.metrics.duplicatesSkipped.inc(rows.length - inserted);
     } catch (err) {
-      if (err instanceof StopRequested || classifyPgError(err) !== 'record') throw err;
+      if (err instanceof StopRequested || classifyPostgresFailure(err) !== 'permanent') throw err;
       if (rows.length === 1) {
         rejected.push({
           message: rows[0]!.message,
@@ -349,11 +350,11 @@ export class KafkaSink {
     // The server cannot take this schema (e.g. TimescaleDB not preloaded): waiting will not fix
     // it; the sink stops at start with the one-line reason.
     if (err instanceof MigrationError) return false;
-    if (what === 'registry') return isTemporaryRegistryError(err);
+    if (what === 'registry') return classifyRegistryFailure(err) === 'temporary';
     if (what === 'dlq') return true; // the broker will be back: resend the whole send (see resendingProducer)
     // An unexpected error (missing table, permissions) is a deployment problem: wait for the fix
     // rather than drop data. Only data rejections ('record') leave this loop.
-    return classifyPgError(err) !== 'record';
+    return classifyPostgresFailure(err) === 'temporary';
   }
 
   private async sleepHeartbeating(ms: number, heartbeat?: () => Promise<void>): Promise<void> {

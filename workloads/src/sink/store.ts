@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULT_READINGS_TABLE } from '@iotpipe/contract';
 import postgres from 'postgres';
-import { sqlState } from '../db/errors.js';
+import { sqlState } from '@iotpipe/runtime';
 import { DEDUP_WINDOW_MS } from '../schema/identity.js';
 import { READING_COLUMNS, STAGING_COLUMNS } from './rows.js';
 
