@@ -3,6 +3,8 @@
 #
 #   install.sh [install]   install when missing (build when the cache has no build): `make deps`
 #   install.sh build       only build into the cache (for image builders; needs no root)
+#   install.sh source      print the path of the checked release source (fetched when needed):
+#                          what the image recipe (images/timescaledb) copies into its context
 #
 # Layers, each skipped when already done:
 #   1. installed: the library and SQL files of this version are in PostgreSQL's directories;
@@ -33,25 +35,7 @@ fail() {
   exit 2
 }
 
-case "$action" in install | build) ;; *) fail "unknown action '$action'" "use install or build" ;; esac
-if [ "${POSTGRES_FLAVOR:-auto}" = native ]; then exit 0; fi
-
-[ -x "$pg_config" ] || fail "$pg_config is missing" "run local/install-deps.sh (installs postgresql-server-dev-$major)"
-pkglibdir="$("$pg_config" --pkglibdir)"
-extdir="$("$pg_config" --sharedir)/extension"
-pg_version="$("$pg_config" --version | awk '{print $2}')"
-patches_digest="$(cat "$here"/patches/*.patch 2>/dev/null | sha256sum | cut -c1-12)"
-build_key="$version-pg$pg_version-$patches_digest"
-built="$cache/timescaledb-$build_key"
-marker="$extdir/timescaledb--$version.iotpipe-build"
-
-installed() {
-  [ -f "$pkglibdir/timescaledb.so" ] && [ -f "$pkglibdir/timescaledb-$version.so" ] &&
-    [ -f "$extdir/timescaledb--$version.sql" ] &&
-    grep -q "^default_version = '$version'" "$extdir/timescaledb.control" 2>/dev/null &&
-    { [ ! -f "$marker" ] || [ "$(sed 's/-pg[^-]*-/-/' "$marker")" = "$version-$patches_digest" ]; }
-}
-if [ "$action" = install ] && installed; then exit 0; fi
+case "$action" in install | build | source) ;; *) fail "unknown action '$action'" "use install, build or source" ;; esac
 
 # The release source, checked: the archive's own sha256 (the vendor copy's), or, for an archive
 # gzipped elsewhere (GitHub's), the sha256 of the tar inside it.
@@ -78,6 +62,29 @@ source_archive() {
   fi
   echo "$download"
 }
+
+if [ "$action" = source ]; then
+  source_archive
+  exit 0
+fi
+if [ "${POSTGRES_FLAVOR:-auto}" = native ]; then exit 0; fi
+
+[ -x "$pg_config" ] || fail "$pg_config is missing" "run local/install-deps.sh (installs postgresql-server-dev-$major)"
+pkglibdir="$("$pg_config" --pkglibdir)"
+extdir="$("$pg_config" --sharedir)/extension"
+pg_version="$("$pg_config" --version | awk '{print $2}')"
+patches_digest="$(cat "$here"/patches/*.patch 2>/dev/null | sha256sum | cut -c1-12)"
+build_key="$version-pg$pg_version-$patches_digest"
+built="$cache/timescaledb-$build_key"
+marker="$extdir/timescaledb--$version.iotpipe-build"
+
+installed() {
+  [ -f "$pkglibdir/timescaledb.so" ] && [ -f "$pkglibdir/timescaledb-$version.so" ] &&
+    [ -f "$extdir/timescaledb--$version.sql" ] &&
+    grep -q "^default_version = '$version'" "$extdir/timescaledb.control" 2>/dev/null &&
+    { [ ! -f "$marker" ] || [ "$(sed 's/-pg[^-]*-/-/' "$marker")" = "$version-$patches_digest" ]; }
+}
+if [ "$action" = install ] && installed; then exit 0; fi
 
 work=
 trap '[ -z "$work" ] || rm -rf "$work"' EXIT
