@@ -71,14 +71,20 @@ describe.skipIf(flavourUnavailable('timescale') !== undefined)(
       }
     });
 
-    it('the sink stops at start with the same line instead of retrying', async () => {
+    it('the sink stops at start with the same reason instead of retrying (a failed start: exit 1, the reason in its last log line)', async () => {
       const r = await iotpipe(['sink'], {
         DATABASE_URL: server.url('refused'),
         SINK_METRICS_PORT: '0',
         SINK_METRICS_HOST: '127.0.0.1',
       });
-      expect(r.code).toBe(2);
-      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(FIX);
+      expect(r.code).toBe(1);
+      const last = JSON.parse(r.stderr.trimEnd().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+      expect(last).toMatchObject({
+        level: 'error',
+        component: 'sink',
+        msg: 'start failed',
+        error: FIX.slice('iotpipe: '.length),
+      });
       expect(r.stderr).not.toMatch(/CONNECTION_CLOSED|database unavailable/);
     });
 
