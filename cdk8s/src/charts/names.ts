@@ -1,4 +1,4 @@
-import { STRIMZI_CLIENT_PORT } from '@iotpipe/contract';
+import { METRICS_PORTS, OPERATOR_METRICS_PORT, STRIMZI_CLIENT_PORT } from '@iotpipe/contract';
 
 /**
  * Names other objects refer to (the operator's defaults in operator/src/crd/iotpipeline.ts, the
@@ -57,7 +57,7 @@ export const PORTS = {
   postgresExporter: 9187,
   mqtt: 1883,
   mosquittoExporter: 9234,
-  operatorMetrics: 8080,
-  /** processor, adapter, sink (DESIGN.md; operator/src/children/names.ts METRICS_PORTS). */
-  workloadMetrics: [8001, 8002, 8003],
+  operatorMetrics: OPERATOR_METRICS_PORT,
+  /** processor, adapter, sink (contract: METRICS_PORTS). */
+  workloadMetrics: [METRICS_PORTS.processor, METRICS_PORTS.adapter, METRICS_PORTS.sink],
 } as const;

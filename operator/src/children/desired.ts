@@ -479,7 +479,10 @@ export function groupPrefix(pipeline: IoTPipeline): string {
   return `${pipeline.metadata.namespace}.${pipeline.metadata.name}-`;
 }
 
-/** Everything the pipeline owns, in apply order (topics and user first: workloads need them). */
+/**
+ * Everything the pipeline owns. The reconciler applies them all at once: a workload whose topic
+ * or Kafka user is not ready yet waits for it and retries on its own.
+ */
 export function desiredChildren(pipeline: IoTPipeline): ChildObject[] {
   return [
     ...kafkaTopics(pipeline),
