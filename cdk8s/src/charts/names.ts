@@ -17,6 +17,8 @@ export const NAMES = {
   registry: 'apicurio-registry',
   registryJournalTopic: 'kafkasql-journal',
   registrySnapshotsTopic: 'kafkasql-snapshots',
+  /** Apicurio 3's storage events (apicurio.events.kafka.topic, since 3.0.1): without it kafkasql never starts. */
+  registryEventsTopic: 'registry-events',
   alertsTopic: 'iot-alerts',
   timescale: 'timescaledb',
   timescaleHeadless: 'timescaledb-headless',
