@@ -212,7 +212,7 @@ export function databaseUrlOf(c: {
 }
 
 /** A '-'-free MQTT topic filter: `+` only as a whole level, `#` only as the whole last level. */
-export function mqttFilterProblem(f: string): string | undefined {
+function mqttFilterProblem(f: string): string | undefined {
   const levels = f.split('/');
   const ok =
     !f.startsWith('$') &&
@@ -429,7 +429,7 @@ export const SINK = {
   }),
   schemaFlavor: oneOf({
     env: 'POSTGRES_FLAVOR',
-    doc: 'schema flavour the migrations create: timescale, native, or auto (TimescaleDB when the server loads it)',
+    doc: 'schema flavour the migrations create: timescale, native, or auto (TimescaleDB where it is installed; a server with it installed but not preloaded is refused, naming the fix)',
     default: 'auto',
     choices: FLAVOR_CHOICES,
   }),
