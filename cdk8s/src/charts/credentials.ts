@@ -45,7 +45,13 @@ export function credentialSpecs(namespace: string): CredentialSpec[] {
       username: { value: user },
       password: { random: true },
       database: { value: NAMES.timescaleDatabase },
-      ...(url && { 'database-url': { template: `postgres://${user}:\${password}@${db}` } }),
+      ...(url && {
+        'database-url': { template: `postgres://${user}:\${password}@${db}` },
+        // How to connect, for whoever reads the URL (an IoTPipeline's sink): TLS with the
+        // server's certificate and host name checked against the platform CA.
+        sslmode: { value: 'verify-full' },
+        'ca.crt': { caCertificateOf: NAMES.platformCa },
+      }),
     },
   });
   return [

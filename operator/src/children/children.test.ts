@@ -193,22 +193,75 @@ describe('children of an IoTPipeline', () => {
       ADAPTER_SHARED_GROUP: '-',
       ADAPTER_MQTT_CLIENT_ID: 'ns1.$(POD_NAME)',
     });
-    expect(c.env.find((e) => e.name === 'MQTT_PASSWORD')).toEqual({
-      name: 'MQTT_PASSWORD',
-      valueFrom: { secretKeyRef: { name: 'mqtt', key: 'password' } },
+    expect(c.env.find((e) => e.name === 'MQTT_USERNAME')).toEqual({
+      name: 'MQTT_USERNAME',
+      valueFrom: { secretKeyRef: { name: 'mqtt', key: 'username' } },
     });
+    // Passwords are files the kubelet writes from the Secrets (a rotation reaches the next
+    // connection); no password is in the environment.
+    expect(env).toMatchObject({
+      MQTT_PASSWORD_FILE: '/var/run/iotpipe/mqtt/password',
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'p1-kafka',
+      KAFKA_SASL_PASSWORD_FILE: '/var/run/iotpipe/kafka-user/password',
+      KAFKA_SSL_CA_FILE: '/var/run/iotpipe/kafka-ca/ca.crt',
+    });
+    expect(c.env.some((e) => /PASSWORD$/.test(e.name))).toBe(false);
     const sink = containerOf(workload('sink', p));
     expect(sink.env.find((e) => e.name === 'DATABASE_URL')).toEqual({
       name: 'DATABASE_URL',
       valueFrom: { secretKeyRef: { name: 'db', key: 'uri' } },
     });
+    expect(sink.env.find((e) => e.name === 'POSTGRES_SSLMODE')).toEqual({
+      name: 'POSTGRES_SSLMODE',
+      valueFrom: { secretKeyRef: { name: 'db', key: 'sslmode', optional: true } },
+    });
     expect(envOf(sink)).toMatchObject({
       DATA_SINK_BATCH_SIZE: String(SINK.batchSize.default),
       DATA_SINK_COMMIT_INTERVAL: '5',
       SINK_GROUP_ID: 'ns1.p1-sink',
+      POSTGRES_SSLROOTCERT: '/var/run/iotpipe/database/ca.crt',
     });
     // POD_NAME comes first: Kubernetes expands $(POD_NAME) only from variables defined before.
     expect(c.env[0]!.name).toBe('POD_NAME');
+  });
+
+  it('mounts exactly the Secret files its settings name: the KafkaUser password and the cluster CA, the MQTT password (and CA for mqtts), the database CA', () => {
+    type Pod = {
+      volumes: Array<{ name: string; secret: Record<string, unknown> }>;
+      containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string; readOnly: boolean }> }>;
+    };
+    const podOf = (stage: Stage, p: IoTPipeline) => (workload(stage, p).spec.template as { spec: Pod }).spec;
+    const p = pipeline({ mqtt: { credentialsSecret: { name: 'mqtt' } }, simulator: {} });
+    const adapter = podOf('adapter', p);
+    expect(adapter.volumes).toEqual([
+      {
+        name: 'kafka-user',
+        secret: { secretName: 'p1-kafka', items: [{ key: 'password', path: 'password' }] },
+      },
+      {
+        name: 'kafka-ca',
+        secret: { secretName: 'iotpipe-cluster-ca-cert', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+      },
+      { name: 'mqtt', secret: { secretName: 'mqtt', items: [{ key: 'password', path: 'password' }] } },
+    ]);
+    for (const m of adapter.containers[0]!.volumeMounts) expect(m.readOnly).toBe(true);
+    expect(podOf('simulator', p).volumes.map((v) => v.name)).toEqual(['mqtt']);
+    expect(podOf('processor', p).volumes.map((v) => v.name)).toEqual(['kafka-user', 'kafka-ca']);
+    expect(podOf('sink', p).volumes[2]).toEqual({
+      name: 'database',
+      secret: { secretName: 'db', items: [{ key: 'ca.crt', path: 'ca.crt' }], optional: true },
+    });
+    const tls = pipeline({
+      mqtt: { brokerUrl: 'mqtts://mosquitto:8883', credentialsSecret: { name: 'mqtt' } },
+    });
+    expect(podOf('adapter', tls).volumes[2]!.secret['items']).toEqual([
+      { key: 'password', path: 'password' },
+      { key: 'ca.crt', path: 'ca.crt' },
+    ]);
+    expect(envOf(containerOf(workload('adapter', tls))).MQTT_CA_FILE).toBe('/var/run/iotpipe/mqtt/ca.crt');
+    expect(envOf(containerOf(workload('adapter', p)))).not.toHaveProperty('MQTT_CA_FILE');
   });
 
   it('each workload is built from workloadProcess, the one function the end-to-end test runs', () => {

@@ -21,9 +21,11 @@ import {
   settingsEnv,
   type EnvValues,
   type EnvVar,
+  type Volume,
+  type VolumeMount,
 } from '@iotpipe/contract';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
-import { childName, resolveNames, stableHash, type Stage } from './names.js';
+import { childName, kafkaUserName, resolveNames, stableHash, type Stage } from './names.js';
 
 export { POD_NAME_ENV, STAGE_COMMANDS, WORKLOADS_CLI, type EnvVar } from '@iotpipe/contract';
 
@@ -31,6 +33,9 @@ export interface WorkloadProcess {
   /** Run in the image's working directory (/app, the repository layout). */
   command: string[];
   env: EnvVar[];
+  /** Secret files the settings name (*_PASSWORD_FILE, *_CA_FILE): volumes and where they go. */
+  volumes: Volume[];
+  volumeMounts: VolumeMount[];
   /** The /metrics, /healthz, /readyz port; null for the simulator, which serves none. */
   metricsPort: number | null;
 }
@@ -71,26 +76,95 @@ export function adapterSharedGroup(pipeline: IoTPipeline): string {
   return resolveNames(pipeline).sharedSubscriptionGroup;
 }
 
+/** Where the kubelet puts the Secret files a stage reads (the *_FILE settings point there). */
+export const SECRET_MOUNTS = {
+  kafkaUser: '/var/run/iotpipe/kafka-user',
+  kafkaCa: '/var/run/iotpipe/kafka-ca',
+  mqtt: '/var/run/iotpipe/mqtt',
+  database: '/var/run/iotpipe/database',
+} as const;
+
+/** The key of the Strimzi cluster CA Secret (`<cluster>-cluster-ca-cert`) clients trust. */
+const CA_KEY = 'ca.crt';
+/**
+ * Optional keys of the database Secret beside the URL: `sslmode` (libpq's: verify-full with the
+ * platform's TimescaleDB) and `ca.crt`, the CA that signs the database's certificate. The same
+ * `ca.crt` in the MQTT credentials Secret is what an mqtts:// broker's certificate is checked with.
+ */
+export const DATABASE_SSLMODE_KEY = 'sslmode';
+
+type Files = { volumes: Volume[]; volumeMounts: VolumeMount[] };
+
+function secretFiles(
+  files: Files,
+  volume: string,
+  mountPath: string,
+  secretName: string,
+  items: Array<{ key: string; path: string }>,
+  optional = false,
+): void {
+  files.volumes.push({ name: volume, secret: { secretName, items, ...(optional && { optional: true }) } });
+  files.volumeMounts.push({ name: volume, mountPath, readOnly: true });
+}
+
+const TLS_SCHEMES = new Set(['mqtts:', 'ssl:', 'wss:']);
+
 export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadProcess {
   const { spec } = pipeline;
   const names = resolveNames(pipeline);
+  const files: Files = { volumes: [], volumeMounts: [] };
+  const usesKafka = stage !== 'simulator';
+  const usesMqtt = stage === 'adapter' || stage === 'simulator';
   // First, so that later values can use $(POD_NAME): unique MQTT and Kafka client ids.
   const podName: EnvVar = { name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+  // Kafka as the pipeline's KafkaUser: TLS trusting the Strimzi cluster CA, SCRAM-SHA-512 with
+  // the password Strimzi's user operator wrote into the user's Secret (a file, so a rotated
+  // password reaches the next connection without a restart).
+  if (usesKafka) {
+    secretFiles(files, 'kafka-user', SECRET_MOUNTS.kafkaUser, kafkaUserName(pipeline), [
+      { key: 'password', path: 'password' },
+    ]);
+    secretFiles(files, 'kafka-ca', SECRET_MOUNTS.kafkaCa, `${spec.kafka.cluster}-cluster-ca-cert`, [
+      { key: CA_KEY, path: CA_KEY },
+    ]);
+  }
   const kafka: EnvValues<typeof CONNECTION> = {
     kafkaBrokers: names.bootstrapServers.split(','),
     schemaRegistryUrl: spec.schema.registryUrl,
     topic: names.topic,
     dlqTopic: names.dlqTopic,
     alertsTopic: spec.processor.alertsTopic,
+    kafkaSecurityProtocol: 'SASL_SSL',
+    kafkaSaslMechanism: 'SCRAM-SHA-512',
+    kafkaSaslUsername: kafkaUserName(pipeline),
+    kafkaSaslPasswordFile: `${SECRET_MOUNTS.kafkaUser}/password`,
+    kafkaCaFile: `${SECRET_MOUNTS.kafkaCa}/${CA_KEY}`,
   };
   const creds = spec.mqtt.credentialsSecret;
+  const mqttTls = TLS_SCHEMES.has(new URL(spec.mqtt.brokerUrl).protocol);
+  if (usesMqtt && creds)
+    secretFiles(files, 'mqtt', SECRET_MOUNTS.mqtt, creds.name, [
+      { key: creds.passwordKey, path: 'password' },
+      ...(mqttTls ? [{ key: CA_KEY, path: CA_KEY }] : []),
+    ]);
   const mqtt: EnvValues<typeof CONNECTION> = {
     mqttUrl: spec.mqtt.brokerUrl,
     ...(creds && {
       mqttUsername: secret({ name: creds.name, key: creds.usernameKey }),
-      mqttPassword: secret({ name: creds.name, key: creds.passwordKey }),
+      mqttPasswordFile: `${SECRET_MOUNTS.mqtt}/password`,
     }),
+    ...(creds && mqttTls && { mqttCaFile: `${SECRET_MOUNTS.mqtt}/${CA_KEY}` }),
   };
+  const database = spec.sink.databaseSecret;
+  if (stage === 'sink')
+    secretFiles(
+      files,
+      'database',
+      SECRET_MOUNTS.database,
+      database.name,
+      [{ key: CA_KEY, path: CA_KEY }],
+      true,
+    );
   const podId = `$(${POD_NAME_ENV})`;
   let env: EnvVar[];
   let metricsPort: number | null = null;
@@ -112,7 +186,14 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
     case 'sink':
       metricsPort = METRICS_PORTS.sink;
       env = [
-        ...settingsEnv(CONNECTION, { ...kafka, databaseUrl: secret(spec.sink.databaseSecret) }),
+        ...settingsEnv(CONNECTION, {
+          ...kafka,
+          databaseUrl: secret(database),
+          postgresSslMode: {
+            secretKeyRef: { name: database.name, key: DATABASE_SSLMODE_KEY, optional: true },
+          },
+          postgresCaFile: `${SECRET_MOUNTS.database}/${CA_KEY}`,
+        }),
         ...settingsEnv(SINK, {
           table: spec.sink.table,
           groupId: names.sinkGroup,
@@ -154,5 +235,10 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
       break;
     }
   }
-  return { command: [...WORKLOADS_CLI, STAGE_COMMANDS[stage]], env: [podName, ...env], metricsPort };
+  return {
+    command: [...WORKLOADS_CLI, STAGE_COMMANDS[stage]],
+    env: [podName, ...env],
+    metricsPort,
+    ...files,
+  };
 }
