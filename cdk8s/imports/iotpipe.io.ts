@@ -222,6 +222,13 @@ export interface IoTPipelineSpecMqtt {
   readonly topicPrefix?: string;
 
   /**
+   * First level(s) of the Ruuvi Gateway topics <prefix>/<gateway MAC>/<tag MAC> (after topicPrefix): the gateways' MQTT prefix, our firmware's IOTPIPE_MQTT_TOPIC_PREFIX.
+   *
+   * @schema IoTPipelineSpecMqtt#ruuviTopicPrefix
+   */
+  readonly ruuviTopicPrefix?: string;
+
+  /**
    * Payload formats the adapter accepts; a message of another format goes to the DLQ (FORMAT_NOT_ACCEPTED).
    *
    * @schema IoTPipelineSpecMqtt#payloadFormats
@@ -247,6 +254,7 @@ export function toJson_IoTPipelineSpecMqtt(obj: IoTPipelineSpecMqtt | undefined)
     'credentialsSecret': toJson_IoTPipelineSpecMqttCredentialsSecret(obj.credentialsSecret),
     'topicFilters': obj.topicFilters?.map(y => y),
     'topicPrefix': obj.topicPrefix,
+    'ruuviTopicPrefix': obj.ruuviTopicPrefix,
     'payloadFormats': obj.payloadFormats?.map(y => y),
     'sharedSubscriptionGroup': obj.sharedSubscriptionGroup,
   };

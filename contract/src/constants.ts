@@ -29,6 +29,16 @@ export const STAGE_COMMANDS = {
 export const PAYLOAD_FORMATS = ['simulator', 'ruuvi-gateway', 'esp32'] as const;
 export type PayloadFormat = (typeof PAYLOAD_FORMATS)[number];
 
+/**
+ * First level(s) of the Ruuvi Gateway topics `<prefix>/<gateway MAC>/<tag MAC>` and
+ * `<prefix>/<gateway MAC>/gw_status`: the official Ruuvi Gateway's "MQTT prefix", our gateway
+ * firmware's IOTPIPE_MQTT_TOPIC_PREFIX (its Kconfig default is tested against this), the
+ * adapter's ADAPTER_RUUVI_TOPIC_PREFIX and the simulator's SIM_RUUVI_TOPIC_PREFIX.
+ */
+export const DEFAULT_RUUVI_TOPIC_PREFIX = 'ruuvi';
+/** The firmware's RUUVI_TOPIC_PREFIX_MAX (ruuvi_gateway.h): its topics must fit its buffers. */
+export const RUUVI_TOPIC_PREFIX_MAX_BYTES = 64;
+
 /** The schema flavours the sink's migrations create (TimescaleDB, or native partitioning). */
 export const SCHEMA_FLAVORS = ['timescale', 'native'] as const;
 export type SchemaFlavor = (typeof SCHEMA_FLAVORS)[number];

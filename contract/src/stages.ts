@@ -6,6 +6,8 @@
  */
 import {
   DEFAULT_READINGS_TABLE,
+  DEFAULT_RUUVI_TOPIC_PREFIX,
+  RUUVI_TOPIC_PREFIX_MAX_BYTES,
   FLAVOR_CHOICES,
   PAYLOAD_FORMATS,
   READINGS_TABLE_PATTERN,
@@ -220,6 +222,27 @@ export function mqttFilterProblem(f: string): string | undefined {
   return ok ? undefined : `'${f}' is not an MQTT topic filter`;
 }
 
+/**
+ * Why a prefix cannot be a Ruuvi topic prefix: the gateway firmware's rules (ruuvi_settings.c),
+ * and no overlap with the simulator's topics.
+ */
+export function ruuviTopicPrefixProblem(p: string): string | undefined {
+  if (p === '') return 'is empty';
+  if (Buffer.byteLength(p) > RUUVI_TOPIC_PREFIX_MAX_BYTES)
+    return `is longer than ${RUUVI_TOPIC_PREFIX_MAX_BYTES} bytes`;
+  if (/[+#]/.test(p) || p.startsWith('$')) return 'holds a wildcard (+ #) or starts with $';
+  if (p.split('/').some((level) => level === ''))
+    return 'has an empty topic level (a leading, trailing or double /)';
+  if (p === 'iotpipe' || p === 'iotpipe/sim' || p.startsWith('iotpipe/sim/'))
+    return "overlaps the simulator's iotpipe/sim topics";
+  return undefined;
+}
+
+/** The adapter's subscriptions when ADAPTER_SUBSCRIPTIONS is unset, for a Ruuvi topic prefix. */
+export function defaultAdapterSubscriptions(ruuviTopicPrefix: string): string[] {
+  return [`${ruuviTopicPrefix}/+/+`, 'ruuvitag/data', 'iotpipe/sim/#'];
+}
+
 const metricsHost = (env: string) =>
   string({ env, doc: 'address the /metrics, /healthz, /readyz server binds', default: '0.0.0.0' });
 const metricsPort = (env: string, port: number) =>
@@ -234,9 +257,18 @@ const metricsPort = (env: string, port: number) =>
 export const ADAPTER = {
   subscriptions: list({
     env: 'ADAPTER_SUBSCRIPTIONS',
-    doc: 'MQTT topic filters, before the prefix and the shared group are applied',
-    default: ['ruuvi/+/+', 'ruuvitag/data', 'iotpipe/sim/#'],
+    doc: 'MQTT topic filters, before the prefix and the shared group are applied; unset: the Ruuvi topics under ADAPTER_RUUVI_TOPIC_PREFIX, ruuvitag/data, iotpipe/sim/#',
+    default: defaultAdapterSubscriptions(DEFAULT_RUUVI_TOPIC_PREFIX),
     checkItem: mqttFilterProblem,
+  }),
+  ruuviTopicPrefix: string({
+    env: 'ADAPTER_RUUVI_TOPIC_PREFIX',
+    doc: "first level(s) of the Ruuvi Gateway topics <prefix>/<gateway MAC>/<tag MAC>: the gateways' MQTT prefix (the firmware's IOTPIPE_MQTT_TOPIC_PREFIX)",
+    default: DEFAULT_RUUVI_TOPIC_PREFIX,
+    check: (p) => {
+      const why = ruuviTopicPrefixProblem(p);
+      return why === undefined ? undefined : `'${p}' ${why}`;
+    },
   }),
   topicPrefix: string({
     env: 'ADAPTER_TOPIC_PREFIX',
@@ -769,7 +801,7 @@ export const SIMULATOR = {
   ruuviTopicPrefix: string({
     env: 'SIM_RUUVI_TOPIC_PREFIX',
     doc: 'MQTT topic prefix of the virtual Ruuvi gateways',
-    default: 'ruuvi',
+    default: DEFAULT_RUUVI_TOPIC_PREFIX,
     check: topicPrefixProblem,
   }),
   mqttClientId: string({

@@ -1,12 +1,15 @@
 /*
- * Randomised / mutation fuzz test of the decoder and the helpers: random bytes, and the
- * published vectors with bit flips, byte overwrites, truncations and insertions. Every call
- * must return a known error code or a well-formed measurement; under the sanitizer build any
- * out-of-bounds access or undefined behaviour aborts the test. Deterministic (fixed seed).
+ * Randomised / mutation fuzz test of the decoder, the scanner and the helpers: random bytes,
+ * and the published vectors with bit flips, byte overwrites, truncations and insertions. Every
+ * call must return a known error code or a well-formed measurement, and every input also goes
+ * through the scanner as an advertisement from one of a few addresses, time moving on at
+ * random; its verdicts and counters must add up. Under the sanitizer build any out-of-bounds
+ * access or undefined behaviour aborts the test. Deterministic (fixed seed).
  */
 #include "check.h"
 #include "mini_json.h"
 #include "ruuvi_gateway.h"
+#include "ruuvi_scan.h"
 #include "ruuvi_util.h"
 
 #include <math.h>
@@ -45,6 +48,50 @@ static bool well_formed (const ruuvi_measurement_t * m)
 static size_t s_ok = 0;
 static size_t s_err = 0;
 
+#define SCAN_TAGS      (3U)
+#define SCAN_ADDRESSES (5U)
+#define SCAN_FORGET_MS (60000U)
+static ruuvi_tag_entry_t s_tags[SCAN_TAGS];
+static ruuvi_scan_t s_scan;
+static uint64_t s_now_ms = 0;
+static uint32_t s_ruuvi_heard = 0;
+static uint32_t s_relayed = 0;
+
+/* The scanner: whatever the bytes, a verdict; counters add up; the table stays bounded. */
+static void scan (const uint8_t * bytes, size_t len)
+{
+    uint8_t addr_le[RUUVI_MAC_LEN] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0xC0 };
+    addr_le[0] = (uint8_t) (rnd () % SCAN_ADDRESSES);
+    s_now_ms += rnd () % 20000U;
+    ruuvi_packet_t p;
+    const ruuvi_scan_verdict_t v
+        = ruuvi_scan_advertisement (&s_scan, addr_le, bytes, len, (int8_t) rnd (), RUUVI_TIMESTAMP_NONE, s_now_ms, &p);
+    CHECK (v >= RUUVI_SCAN_RELAY && v <= RUUVI_SCAN_TABLE_FULL, "verdict %d", (int) v);
+    const uint8_t * payload = NULL;
+    size_t payload_len = 0;
+    const bool ruuvi = RUUVI_OK == ruuvi_find_payload (bytes, len, &payload, &payload_len);
+    CHECK (ruuvi == (RUUVI_SCAN_NOT_RUUVI != v), "NOT_RUUVI exactly when there is no Ruuvi data");
+    s_ruuvi_heard += ruuvi ? 1U : 0U;
+    if (RUUVI_SCAN_RELAY == v)
+    {
+        s_relayed++;
+        CHECK (p.adv_len == len && len <= RUUVI_PACKET_MAX_ADV_LEN && 0 == memcmp (p.adv, bytes, len), "packet");
+        CHECK (p.tag_mac[5] == addr_le[0] && p.tag_mac[0] == addr_le[5], "MAC reversed");
+        if (0U == rnd () % 8U)
+        {
+            ruuvi_scan_not_queued (&s_scan, &p);
+            s_relayed--;
+        }
+    }
+    const ruuvi_scan_stats_t * st = &s_scan.stats;
+    const uint32_t judged = st->accepted + st->repeats + st->superseded + st->not_allowed + st->unsupported
+                            + st->table_full + st->too_long + st->queue_full;
+    CHECK (judged == s_ruuvi_heard, "every Ruuvi advertisement counted once: %u vs %u", (unsigned) judged,
+           (unsigned) s_ruuvi_heard);
+    CHECK (st->accepted == s_relayed, "accepted = relayed");
+    CHECK (ruuvi_scan_tags (&s_scan, s_now_ms) <= SCAN_TAGS, "bounded table");
+}
+
 static void attempt (const uint8_t * bytes, size_t len)
 {
     ruuvi_measurement_t m;
@@ -65,7 +112,6 @@ static void attempt (const uint8_t * bytes, size_t len)
         size_t n = 0;
         CHECK (RUUVI_OK == ruuvi_json_gateway_message (json, sizeof (json), mac, &p, p.ts, &n), "json");
         CHECK (strlen (json) == n, "json length");
-        (void) ruuvi_dedup_key (&m, bytes, len);
     }
     else
     {
@@ -82,6 +128,7 @@ int main (int argc, char ** argv)
         return 2;
     }
     const long iterations = strtol (argv[2], NULL, 10);
+    CHECK (RUUVI_OK == ruuvi_scan_init (&s_scan, s_tags, SCAN_TAGS, NULL, SCAN_FORGET_MS), "scanner");
     char * text = mj_read_file (argv[1]);
     mj_value_t * doc = mj_parse (text, NULL, 0);
     const mj_value_t * valid = mj_get (doc, "valid");
@@ -149,6 +196,7 @@ int main (int argc, char ** argv)
         {
             memcpy (exact, buf, len);
             attempt (exact, len);
+            scan (exact, len);
             free (exact);
         }
 
@@ -170,8 +218,16 @@ int main (int argc, char ** argv)
         const ruuvi_err_t me = ruuvi_mac_parse (hex, mac);
         CHECK (RUUVI_OK == me || RUUVI_ERR_INVALID_MAC == me, "mac error %d", (int) me);
     }
-    printf ("fuzz: %ld iterations, %zu decoded, %zu rejected\n", iterations, s_ok, s_err);
+    const ruuvi_scan_stats_t * st = &s_scan.stats;
+    printf ("fuzz: %ld iterations, %zu decoded, %zu rejected; scanner: %u accepted, %u repeats, %u superseded, "
+            "%u unsupported, %u table full, %u too long, %u queue full, %u tags forgotten\n",
+            iterations, s_ok, s_err, (unsigned) st->accepted, (unsigned) st->repeats, (unsigned) st->superseded,
+            (unsigned) st->unsupported, (unsigned) st->table_full, (unsigned) st->too_long, (unsigned) st->queue_full,
+            (unsigned) st->tags_forgotten);
     CHECK (s_ok > 0U && s_err > 0U, "the fuzzer must reach both outcomes");
+    CHECK (st->accepted > 0U && st->repeats > 0U && st->unsupported > 0U && st->table_full > 0U
+           && st->tags_forgotten > 0U && st->queue_full > 0U,
+           "the fuzzer must reach the scanner's verdicts");
     mj_free (doc);
     free (text);
     CHECK_DONE ("test_fuzz");

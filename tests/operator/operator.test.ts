@@ -238,6 +238,21 @@ describe('IoTPipeline operator', () => {
       { mqtt: { topicFilters: ['ruuvi/#'] }, simulator: {} },
       'spec.simulator.topicPrefix',
     ],
+    [
+      'a Ruuvi topic prefix no filter covers',
+      { mqtt: { ruuviTopicPrefix: 'home/ruuvi' } },
+      'spec.mqtt.ruuviTopicPrefix',
+    ],
+    [
+      'a Ruuvi topic prefix with an empty level',
+      { mqtt: { ruuviTopicPrefix: 'home//ruuvi', topicFilters: ['#'] } },
+      'spec.mqtt.ruuviTopicPrefix',
+    ],
+    [
+      "a Ruuvi topic prefix inside the simulator's topics",
+      { mqtt: { ruuviTopicPrefix: 'iotpipe/sim/gw', topicFilters: ['#'] } },
+      'spec.mqtt.ruuviTopicPrefix',
+    ],
     ['a subject the workloads would not use', { schema: { subject: 'other' } }, 'spec.schema.subject'],
     [
       'an unknown compatibility level',

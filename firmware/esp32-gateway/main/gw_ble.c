@@ -1,9 +1,9 @@
 /**
  * @file gw_ble.c
- * NimBLE passive scan. Each advertisement is checked by ruuvi_core (Ruuvi manufacturer data,
- * known data format), the allow-list and the tag limit, de-duplicated by MAC + measurement
- * sequence, and handed to the relay task. Runs in the NimBLE host task only, so the dedup
- * table needs no lock.
+ * NimBLE passive scan. Each advertisement goes to the scanner (ruuvi_scan, in the core), which
+ * says whether it is a new measurement of an allowed RuuviTag; those are queued to the relay
+ * task. The scanner runs in the NimBLE host task; the relay task reads its counters for the
+ * status message, so both take s_scan_lock (held briefly, never while waiting on anything).
  */
 #include "gw.h"
 
@@ -11,95 +11,66 @@
 #include <time.h>
 
 #include "esp_log.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/semphr.h"
 #include "host/ble_gap.h"
 #include "host/ble_hs.h"
 #include "host/util/util.h"
 #include "nimble/nimble_port.h"
 #include "nimble/nimble_port_freertos.h"
-#include "ruuvi_util.h"
 #include "sdkconfig.h"
+
+#define GW_TAG_FORGET_MS ((uint32_t) CONFIG_IOTPIPE_TAG_FORGET_S * 1000U)
+#if CONFIG_BT_NIMBLE_EXT_ADV
+#define GW_SCAN_KIND "legacy and extended"
+#else
+#define GW_SCAN_KIND "legacy"
+#endif
 
 static const char * TAG = "gw_ble";
 
-static ruuvi_dedup_entry_t s_dedup_entries[CONFIG_MAX_RUUVITAGS];
-static ruuvi_dedup_t s_dedup;
-static uint8_t s_allow_storage[CONFIG_MAX_RUUVITAGS][RUUVI_MAC_LEN];
-static ruuvi_allowlist_t s_allow;
+static ruuvi_tag_entry_t s_tags[CONFIG_MAX_RUUVITAGS];
+static ruuvi_scan_t s_scan;
+static SemaphoreHandle_t s_scan_lock;
 static uint8_t s_own_addr_type;
-
-static struct
-{
-    uint32_t relayed;
-    uint32_t repeats;
-    uint32_t not_allowed;
-    uint32_t over_limit;
-    uint32_t too_long;
-} s_stats;
 
 static int gap_event (struct ble_gap_event * event, void * arg);
 
 static void handle_advertisement (const uint8_t addr_le[RUUVI_MAC_LEN], const uint8_t * data, uint8_t len,
                                   int8_t rssi)
 {
-    if (NULL == addr_le || NULL == data)
+    const int64_t ts = gw_net_time_synced () ? (int64_t) time (NULL) : RUUVI_TIMESTAMP_NONE;
+    ruuvi_packet_t packet;
+    xSemaphoreTake (s_scan_lock, portMAX_DELAY);
+    const ruuvi_scan_verdict_t verdict
+        = ruuvi_scan_advertisement (&s_scan, addr_le, data, len, rssi, ts, gw_now_ms (), &packet);
+    if (RUUVI_SCAN_RELAY == verdict && !gw_relay_submit (&packet))
     {
-        return;
+        ruuvi_scan_not_queued (&s_scan, &packet);
     }
-    const uint8_t * payload = NULL;
-    size_t payload_len = 0;
-    if (RUUVI_OK != ruuvi_find_payload (data, len, &payload, &payload_len))
+    xSemaphoreGive (s_scan_lock);
+}
+
+void gw_ble_counters (ruuvi_scan_stats_t * p_stats, uint32_t * p_tags)
+{
+    memset (p_stats, 0, sizeof (*p_stats));
+    *p_tags = 0;
+    if (NULL == s_scan_lock)
     {
-        return; /* not a RuuviTag: the common case, silently ignored */
+        return; /* asked before gw_ble_start() ran */
     }
-    uint8_t mac[RUUVI_MAC_LEN]; /* NimBLE stores addresses least significant byte first */
-    for (size_t i = 0; i < RUUVI_MAC_LEN; i++)
-    {
-        mac[i] = addr_le[RUUVI_MAC_LEN - 1U - i];
-    }
-    ruuvi_measurement_t m;
-    if (RUUVI_OK != ruuvi_decode_payload (payload, payload_len, mac, &m))
-    {
-        return; /* unknown data format or malformed: not relayed */
-    }
-    if (!ruuvi_allowlist_allows (&s_allow, mac))
-    {
-        s_stats.not_allowed++;
-        return;
-    }
-    switch (ruuvi_dedup_check (&s_dedup, mac, ruuvi_dedup_key (&m, payload, payload_len)))
-    {
-        case RUUVI_DEDUP_REPEAT:
-            s_stats.repeats++;
-            return;
-        case RUUVI_DEDUP_FULL:
-            s_stats.over_limit++;
-            return;
-        default:
-            break;
-    }
-    if (len > RUUVI_PACKET_MAX_ADV_LEN)
-    {
-        s_stats.too_long++;
-        return;
-    }
-    ruuvi_packet_t pkt;
-    memset (&pkt, 0, sizeof (pkt));
-    memcpy (pkt.tag_mac, mac, RUUVI_MAC_LEN);
-    memcpy (pkt.adv, data, len);
-    pkt.adv_len = len;
-    pkt.rssi = rssi;
-    pkt.ts = gw_net_time_synced () ? (int64_t) time (NULL) : RUUVI_TIMESTAMP_NONE;
-    if (gw_relay_submit (&pkt))
-    {
-        s_stats.relayed++;
-    }
+    xSemaphoreTake (s_scan_lock, portMAX_DELAY);
+    *p_stats = s_scan.stats;
+    *p_tags = (uint32_t) ruuvi_scan_tags (&s_scan, gw_now_ms ());
+    xSemaphoreGive (s_scan_lock);
 }
 
 static void start_scan (void)
 {
 #if CONFIG_BT_NIMBLE_EXT_ADV
-    /* BLE 5 chips (ESP32-C3/S3/C6): extended scanning also receives Ruuvi Air's E1 packets. */
-    struct ble_gap_ext_disc_params uncoded = { .itvl = 0, .window = 0, .passive = 1 };
+    /* BLE 5 chips (ESP32-C3/S3/C6): extended scanning also receives Ruuvi Air's E1 packets;
+     * legacy advertisements arrive as extended reports too. */
+    const struct ble_gap_ext_disc_params uncoded = { .itvl = 0, .window = 0, .passive = 1 };
     const int rc = ble_gap_ext_disc (s_own_addr_type, 0, 0, 0, 0, 0, &uncoded, NULL, gap_event, NULL);
 #else
     struct ble_gap_disc_params params;
@@ -112,6 +83,10 @@ static void start_scan (void)
     {
         ESP_LOGE (TAG, "cannot start scanning: rc=%d", rc);
     }
+    else
+    {
+        ESP_LOGI (TAG, "scanning for RuuviTags (" GW_SCAN_KIND " advertising)");
+    }
 }
 
 static int gap_event (struct ble_gap_event * event, void * arg)
@@ -121,8 +96,12 @@ static int gap_event (struct ble_gap_event * event, void * arg)
     {
 #if CONFIG_BT_NIMBLE_EXT_ADV
         case BLE_GAP_EVENT_EXT_DISC:
-            handle_advertisement (event->ext_disc.addr.val, event->ext_disc.data, event->ext_disc.length_data,
-                                  event->ext_disc.rssi);
+            /* a chained advertisement arrives in pieces; Ruuvi's fit one PDU */
+            if (BLE_GAP_EXT_ADV_DATA_STATUS_COMPLETE == event->ext_disc.data_status)
+            {
+                handle_advertisement (event->ext_disc.addr.val, event->ext_disc.data, event->ext_disc.length_data,
+                                      event->ext_disc.rssi);
+            }
             return 0;
 #else
         case BLE_GAP_EVENT_DISC:
@@ -130,9 +109,8 @@ static int gap_event (struct ble_gap_event * event, void * arg)
             return 0;
 #endif
         case BLE_GAP_EVENT_DISC_COMPLETE:
-            ESP_LOGI (TAG, "scan ended (reason %d); relayed %u, repeats %u, not allowed %u, over tag limit %u",
-                      event->disc_complete.reason, (unsigned) s_stats.relayed, (unsigned) s_stats.repeats,
-                      (unsigned) s_stats.not_allowed, (unsigned) s_stats.over_limit);
+            /* a scan "forever" ends only if the controller stops it: start it again */
+            ESP_LOGW (TAG, "scan ended (reason %d); restarting", event->disc_complete.reason);
             start_scan ();
             return 0;
         default:
@@ -167,19 +145,12 @@ static void host_task (void * param)
     nimble_port_freertos_deinit ();
 }
 
-void gw_ble_start (void)
+void gw_ble_start (const ruuvi_allowlist_t * p_allow)
 {
-    ESP_ERROR_CHECK (RUUVI_OK == ruuvi_dedup_init (&s_dedup, s_dedup_entries, CONFIG_MAX_RUUVITAGS)
-                     ? ESP_OK : ESP_FAIL);
-    const ruuvi_err_t err = ruuvi_allowlist_parse (&s_allow, s_allow_storage, CONFIG_MAX_RUUVITAGS,
-                                                   CONFIG_IOTPIPE_TAG_ALLOWLIST);
-    if (RUUVI_OK != err)
-    {
-        ESP_LOGE (TAG, "CONFIG_IOTPIPE_TAG_ALLOWLIST is invalid (%s); refusing to start scanning",
-                  ruuvi_err_name (err));
-        return;
-    }
-    ESP_LOGI (TAG, "allow-list: %u MACs (0 = every RuuviTag)", (unsigned) s_allow.count);
+    s_scan_lock = xSemaphoreCreateMutex ();
+    ESP_ERROR_CHECK (NULL != s_scan_lock ? ESP_OK : ESP_ERR_NO_MEM);
+    ESP_ERROR_CHECK (RUUVI_OK == ruuvi_scan_init (&s_scan, s_tags, CONFIG_MAX_RUUVITAGS, p_allow, GW_TAG_FORGET_MS)
+                     ? ESP_OK : ESP_ERR_INVALID_ARG);
     ESP_ERROR_CHECK (nimble_port_init ());
     ble_hs_cfg.sync_cb = on_sync;
     ble_hs_cfg.reset_cb = on_reset;

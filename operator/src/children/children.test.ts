@@ -180,6 +180,11 @@ describe('children of an IoTPipeline', () => {
     expect(group({ adapter: { replicas: 2 }, mqtt: { sharedSubscriptionGroup: 'mine' } })).toBe('mine');
   });
 
+  it("passes the gateways' Ruuvi topic prefix to the adapter", () => {
+    const p = pipeline({ mqtt: { ruuviTopicPrefix: 'home/ruuvi', topicFilters: ['home/ruuvi/+/+'] } });
+    expect(envOf(containerOf(workload('adapter', p))).ADAPTER_RUUVI_TOPIC_PREFIX).toBe('home/ruuvi');
+  });
+
   it('each Deployment runs `node workloads/dist/cli.js <stage>` with env from the spec, secrets by reference', () => {
     const p = pipeline({ mqtt: { credentialsSecret: { name: 'mqtt' }, topicFilters: ['a/#'] } });
     const c = containerOf(workload('adapter', p));
@@ -190,6 +195,7 @@ describe('children of an IoTPipeline', () => {
       KAFKA_DLQ_TOPIC: 'readings-dlq',
       KAFKA_BOOTSTRAP_SERVERS: 'iotpipe-kafka-bootstrap:9093',
       ADAPTER_SUBSCRIPTIONS: 'a/#',
+      ADAPTER_RUUVI_TOPIC_PREFIX: 'ruuvi',
       ADAPTER_SHARED_GROUP: '-',
       ADAPTER_MQTT_CLIENT_ID: 'ns1.$(POD_NAME)',
     });

@@ -176,6 +176,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
         ...settingsEnv(ADAPTER, {
           subscriptions: spec.mqtt.topicFilters,
           ...(spec.mqtt.topicPrefix && { topicPrefix: spec.mqtt.topicPrefix }),
+          ruuviTopicPrefix: spec.mqtt.ruuviTopicPrefix,
           payloadFormats: spec.mqtt.payloadFormats,
           sharedGroup: adapterSharedGroup(pipeline),
           mqttClientId: adapterMqttClientId(pipeline),

@@ -46,6 +46,7 @@ describe('IoTPipeline CRD', () => {
       cluster: 'iotpipe',
     });
     expect(spec.mqtt.topicFilters).toEqual(['iotpipe/sim/#', 'ruuvi/#', 'ruuvitag/data']);
+    expect(spec.mqtt.ruuviTopicPrefix).toBe('ruuvi');
     expect(spec.schema.compatibility).toBe('BACKWARD');
     expect(spec.deletionPolicy).toBe('Retain');
     expect(spec.processor.enabled).toBe(true);

@@ -6,6 +6,7 @@
 import {
   ADAPTER,
   DEFAULT_READINGS_TABLE,
+  RUUVI_TOPIC_PREFIX_MAX_BYTES,
   PAYLOAD_FORMATS,
   PROCESSOR_RULES,
   READINGS_TABLE_PATTERN,
@@ -46,6 +47,11 @@ const KAFKA_TOPIC_PATTERN = '^[a-zA-Z0-9._-]{1,249}$';
 const MQTT_FILTER_PATTERN = '^(#|(\\+|[^/+#]*)(/(\\+|[^/+#]*))*(/#)?)$';
 const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/**
+ * The contract's ruuviTopicPrefixProblem as a pattern: non-empty levels without wildcards, not
+ * starting with $ (its length is the schema's maxLength; its overlap with iotpipe/sim a CEL rule).
+ */
+const RUUVI_TOPIC_PREFIX_PATTERN = '^[^/+#$][^/+#]*(/[^/+#]+)*$';
 
 export { PAYLOAD_FORMATS, SIMULATED_TYPES } from '@iotpipe/contract';
 export const COMPATIBILITY_LEVELS = [
@@ -99,6 +105,11 @@ export const specField = object({
     topicPrefix: string({ pattern: '^([^#+]*/)?$', maxLength: 200 }).describe(
       "Prefix (ending in '/') of every MQTT topic of this pipeline, filters and simulator alike: isolates tenants on one broker.",
     ),
+    ruuviTopicPrefix: string({ pattern: RUUVI_TOPIC_PREFIX_PATTERN, maxLength: RUUVI_TOPIC_PREFIX_MAX_BYTES })
+      .default(ADAPTER.ruuviTopicPrefix.default)
+      .describe(
+        "First level(s) of the Ruuvi Gateway topics <prefix>/<gateway MAC>/<tag MAC> (after topicPrefix): the gateways' MQTT prefix, our firmware's IOTPIPE_MQTT_TOPIC_PREFIX.",
+      ),
     payloadFormats: list(oneOf(PAYLOAD_FORMATS), { minItems: 1, listType: 'set' })
       .default([...ADAPTER.payloadFormats.default])
       .describe(
@@ -235,6 +246,18 @@ export const specField = object({
     rule: "!has(self.simulator) || self.mqtt.topicFilters.exists(f, f == '#' || (f.endsWith('/#') && (self.simulator.topicPrefix + '/').startsWith(f.substring(0, size(f) - 1))))",
     message: "simulator.topicPrefix must be covered by one of mqtt.topicFilters ('<prefix>/#')",
     fieldPath: '.simulator.topicPrefix',
+  },
+  {
+    // Otherwise the gateways' messages never reach the adapter, and nothing says why.
+    rule: "!self.mqtt.payloadFormats.exists(p, p == 'ruuvi-gateway') || self.mqtt.topicFilters.exists(f, f == '#' || f == self.mqtt.ruuviTopicPrefix + '/+/+' || (f.endsWith('/#') && (self.mqtt.ruuviTopicPrefix + '/').startsWith(f.substring(0, size(f) - 1))))",
+    message:
+      "mqtt.ruuviTopicPrefix must be covered by one of mqtt.topicFilters ('<prefix>/+/+' or '<prefix>/#') while ruuvi-gateway is an accepted format",
+    fieldPath: '.mqtt.ruuviTopicPrefix',
+  },
+  {
+    rule: "!(self.mqtt.ruuviTopicPrefix == 'iotpipe' || self.mqtt.ruuviTopicPrefix == 'iotpipe/sim' || self.mqtt.ruuviTopicPrefix.startsWith('iotpipe/sim/'))",
+    message: "mqtt.ruuviTopicPrefix must not overlap the simulator's iotpipe/sim topics",
+    fieldPath: '.mqtt.ruuviTopicPrefix',
   },
 );
 

@@ -11,6 +11,7 @@ import { HealthServer } from '@iotpipe/runtime';
 import { loadSchemaText, type DeadLetter, type SensorReading } from '../schema/index.js';
 import {
   formatOfTopic,
+  parseGatewayStatus,
   parsePayload,
   PAYLOAD_FORMAT_OF,
   PayloadError,
@@ -19,6 +20,7 @@ import {
 import { effectiveFilters, type AdapterConfig } from './config.js';
 import { HeldPubacks } from './held-acks.js';
 import { DedupWindow } from './dedup.js';
+import { GatewayBoard, GatewayMetrics } from './gateways.js';
 import { AdapterMetrics, type Dependency } from './metrics.js';
 import {
   AbortedError,
@@ -57,6 +59,8 @@ export class MqttKafkaAdapter {
   private readonly dedup: DedupWindow;
   private readonly detector: AnomalyDetector;
   private readonly tagsSeen = new Set<string>();
+  /** The Ruuvi gateways heard: their status counters and when each was last heard, as metrics. */
+  private readonly gateways = new GatewayBoard();
   private readonly metricsServer: HealthServer;
   private readonly readingSerializer: AvroSerializer<SensorReading>;
   private readonly deadLetterSerializer: AvroSerializer<DeadLetter>;
@@ -111,6 +115,7 @@ export class MqttKafkaAdapter {
     });
     for (const d of ['mqtt', 'kafka', 'registry'] as const)
       this.metrics.dependencyUp.set({ dependency: d }, 0);
+    new GatewayMetrics(this.metrics.registry, this.gateways);
     // Every in-flight message may be waiting in a retry loop on this signal at once.
     setMaxListeners(4 * config.maxInFlight + 16, this.abort.signal);
     this.aborted = new Promise((resolve) =>
@@ -305,7 +310,7 @@ export class MqttKafkaAdapter {
       if (!topic.startsWith(prefix))
         throw new PayloadError('UNKNOWN_FORMAT', `topic ${topic} outside prefix ${prefix}`);
       const local = topic.slice(prefix.length);
-      const f = formatOfTopic(local);
+      const f = formatOfTopic(local, this.config.ruuviTopicPrefix);
       format = f;
       if (!this.config.payloadFormats.includes(PAYLOAD_FORMAT_OF[f])) {
         throw new PayloadError(
@@ -319,8 +324,17 @@ export class MqttKafkaAdapter {
           `payload of ${payload.length} bytes exceeds ${this.config.maxPayloadBytes}`,
         );
       }
-      if (f === 'gateway_status') return { kind: 'ignored' };
-      const parsed = parsePayload(f, local, payload, receivedAt);
+      if (f === 'gateway_status') {
+        // No readings: the gateway's state and counters become metrics (GatewayMetrics).
+        this.gateways.status(
+          parseGatewayStatus(local, payload, this.config.ruuviTopicPrefix),
+          receivedAt.getTime(),
+        );
+        return { kind: 'ignored' };
+      }
+      const parsed = parsePayload(f, local, payload, receivedAt, this.config.ruuviTopicPrefix);
+      const gatewayId = f === 'ruuvi_gateway' ? parsed[0]?.gateway_id : undefined;
+      if (gatewayId) this.gateways.heard(gatewayId, receivedAt.getTime());
       const fresh = parsed.filter((r) => !this.dedup.has(r.reading_id, r.timestamp.getTime()));
       this.metrics.duplicatesDropped.inc(parsed.length - fresh.length);
       if (f !== 'simulator') this.noteTags(fresh);

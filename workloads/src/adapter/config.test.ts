@@ -35,6 +35,16 @@ describe('loadAdapterConfig', () => {
     expect(plain.maxInFlight).toBe(8);
   });
 
+  it('subscribes to the Ruuvi Gateway topics under ADAPTER_RUUVI_TOPIC_PREFIX', () => {
+    expect(loadAdapterConfig({}).ruuviTopicPrefix).toBe('ruuvi');
+    const c = loadAdapterConfig({ ADAPTER_RUUVI_TOPIC_PREFIX: 'home/ruuvi', ADAPTER_TOPIC_PREFIX: 't1/' });
+    expect(c.ruuviTopicPrefix).toBe('home/ruuvi');
+    expect(effectiveFilters(c)).toEqual(['t1/home/ruuvi/+/+', 't1/ruuvitag/data', 't1/iotpipe/sim/#']);
+    // explicit subscriptions stay as given
+    const explicit = loadAdapterConfig({ ADAPTER_RUUVI_TOPIC_PREFIX: 'gw', ADAPTER_SUBSCRIPTIONS: 'gw/#' });
+    expect(explicit.subscriptions).toEqual(['gw/#']);
+  });
+
   it('chooses the Kafka client by ADAPTER_KAFKA_CLIENT', () => {
     expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'platformatic' }).kafkaClient).toBe('platformatic');
     expect(loadAdapterConfig({ ADAPTER_KAFKA_CLIENT: 'kafkajs' }).kafkaClient).toBe('kafkajs');
@@ -54,6 +64,12 @@ describe('loadAdapterConfig', () => {
     ['ADAPTER_SUBSCRIPTIONS', 'a/b+', 'subscriptions'],
     ['ADAPTER_SHARED_GROUP', 'a/b', 'sharedGroup'],
     ['ADAPTER_TOPIC_PREFIX', 'test', 'topicPrefix'],
+    ['ADAPTER_RUUVI_TOPIC_PREFIX', 'ruuvi/#', 'ruuviTopicPrefix'],
+    ['ADAPTER_RUUVI_TOPIC_PREFIX', 'ruuvi/', 'ruuviTopicPrefix'],
+    ['ADAPTER_RUUVI_TOPIC_PREFIX', 'a//b', 'ruuviTopicPrefix'],
+    ['ADAPTER_RUUVI_TOPIC_PREFIX', '$SYS', 'ruuviTopicPrefix'],
+    ['ADAPTER_RUUVI_TOPIC_PREFIX', 'iotpipe/sim', 'ruuviTopicPrefix'],
+    ['ADAPTER_RUUVI_TOPIC_PREFIX', 'x'.repeat(65), 'ruuviTopicPrefix'],
     ['ADAPTER_MQTT_CLIENT_ID', 'has space', 'mqttClientId'],
     ['ADAPTER_BACKOFF_MAX_MS', '50', 'backoffMaxMs'],
     ['KAFKA_BOOTSTRAP_SERVERS', ',', 'kafkaBrokers'],

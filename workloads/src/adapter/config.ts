@@ -1,4 +1,4 @@
-import { ADAPTER, readSettings, type SettingValues } from '@iotpipe/contract';
+import { ADAPTER, defaultAdapterSubscriptions, readSettings, type SettingValues } from '@iotpipe/contract';
 import { ConfigError, loadConnectionConfig, type ConnectionConfig } from '../config/common.js';
 
 type AdapterSettings = SettingValues<typeof ADAPTER>;
@@ -22,8 +22,11 @@ export function loadAdapterConfig(env: NodeJS.ProcessEnv = process.env): Adapter
       `${s.backoffMaxMs} is below ${ADAPTER.backoffInitialMs.env} ${s.backoffInitialMs}`,
     );
   }
+  // Unset, the subscriptions follow the Ruuvi topic prefix.
+  const subscriptionsGiven = (env[ADAPTER.subscriptions.env] ?? '') !== '';
   return {
     ...s,
+    subscriptions: subscriptionsGiven ? s.subscriptions : defaultAdapterSubscriptions(s.ruuviTopicPrefix),
     sharedGroup: s.sharedGroup === '-' ? '' : s.sharedGroup,
     connection: loadConnectionConfig(env),
   };

@@ -42,7 +42,12 @@ describe('parseEsp32', () => {
     expect(r.reading_id).toBe('c6:8d:c6:26:39:a6_temperature@1764223200000');
   });
 
+  it('stores RSSI 127 (not available) as unknown', () => {
+    expect(parseEsp32('ruuvitag/data', enc({ ...msg, rssi: 127 }), received)[0]!.signal_strength).toBeNull();
+  });
+
   it.each([
+    [{ ...msg, rssi: 21 }, 'SCHEMA_MISMATCH'],
     [{ ...msg, mac: 'c6:8d' }, 'INVALID_MAC'],
     [{ ...msg, temperature: '21' }, 'SCHEMA_MISMATCH'],
     [{ temperature: 1 }, 'SCHEMA_MISMATCH'],

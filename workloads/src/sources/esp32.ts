@@ -4,7 +4,7 @@ import type { SensorReading } from '../schema/index.js';
 import { PayloadError } from './errors.js';
 import { parseJsonBytes, validate } from './json.js';
 import { mac } from './ruuvi-gateway.js';
-import { expandRuuvi } from './ruuvi-readings.js';
+import { expandRuuvi, rssiField, rssiOrUnknown } from './ruuvi-readings.js';
 
 const optionalNumber = z.number().nullable().optional();
 
@@ -25,7 +25,7 @@ const Esp32Message = z.object({
   tx_power: optionalNumber,
   movement_counter: z.number().int().nullable().optional(),
   sequence: z.number().int().min(0).nullable().optional(),
-  rssi: z.number().int().min(-127).max(20).nullable().optional(),
+  rssi: rssiField.nullable().optional(),
   gateway_id: z.string().min(1).nullable().optional(),
   timestamp: z.number().int().min(0).optional(),
 });
@@ -55,7 +55,7 @@ export function parseEsp32(topic: string, bytes: Uint8Array, receivedAt: Date): 
   return expandRuuvi(packet, {
     tagMac,
     gatewayId: msg.gateway_id ?? null,
-    rssi: n(msg.rssi),
+    rssi: rssiOrUnknown(msg.rssi),
     timestamp: stamped ? new Date(msg.timestamp! * 1000) : receivedAt,
     timeSource: stamped ? 'GATEWAY' : 'ADAPTER',
     source: 'ESP32_GATEWAY',

@@ -12,6 +12,17 @@ describe('formatOfTopic', () => {
     expect(formatOfTopic(topic)).toBe(format);
   });
 
+  it('routes Ruuvi Gateway topics under the configured prefix', () => {
+    expect(formatOfTopic('home/ruuvi/C8:25:2D:8E:9C:2C/CB:B8:33:4C:88:4F', 'home/ruuvi')).toBe(
+      'ruuvi_gateway',
+    );
+    expect(formatOfTopic('home/ruuvi/C8:25:2D:8E:9C:2C/gw_status', 'home/ruuvi')).toBe('gateway_status');
+    expect(formatOfTopic('ruuvitag/data', 'ruuvitag')).toBe('esp32');
+    expect(() => formatOfTopic('ruuvi/C8:25:2D:8E:9C:2C/CB:B8:33:4C:88:4F', 'home/ruuvi')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_FORMAT' }) as PayloadError,
+    );
+  });
+
   it.each(['ruuvi/x', 'ruuvi/a/b/c', 'ruuvitag/other', 'iotpipe/sim', 'elsewhere/x'])(
     '%s is UNKNOWN_FORMAT',
     (topic) => {

@@ -3,11 +3,22 @@ import type { SensorReading } from '../schema/index.js';
 import { PayloadError } from './errors.js';
 import { parseEsp32 } from './esp32.js';
 import { parseRuuviGateway } from './ruuvi-gateway.js';
+import { DEFAULT_RUUVI_TOPIC_PREFIX, GATEWAY_STATUS_LEVEL, splitRuuviTopic } from './ruuvi-topic.js';
 import { parseSimulator } from './simulator.js';
 
 export { PayloadError, PAYLOAD_ERROR_CODES, type PayloadErrorCode } from './errors.js';
 export { parseEsp32 } from './esp32.js';
 export { parseRuuviGateway, parseRuuviGatewayTopic } from './ruuvi-gateway.js';
+export { RSSI_NOT_AVAILABLE } from './ruuvi-readings.js';
+export { DEFAULT_RUUVI_TOPIC_PREFIX, GATEWAY_STATUS_LEVEL } from './ruuvi-topic.js';
+export {
+  GATEWAY_COUNTERS,
+  gatewayOfTopic,
+  parseGatewayStatus,
+  type GatewayCounter,
+  type GatewayReport,
+  type GatewayStatus,
+} from './gateway-status.js';
 export { MAX_SIMULATOR_BATCH, parseSimulator } from './simulator.js';
 
 /** The payload formats the adapter accepts, named by their topic layout. */
@@ -21,12 +32,16 @@ export const PAYLOAD_FORMAT_OF: Readonly<Record<SourceFormat, PayloadFormat>> = 
   simulator: 'simulator',
 };
 
-/** Which format owns a topic (prefix already stripped); UNKNOWN_FORMAT when none does. */
-export function formatOfTopic(topic: string): SourceFormat {
+/**
+ * Which format owns a topic (test prefix already stripped); UNKNOWN_FORMAT when none does.
+ * Ruuvi Gateway topics start with ruuviPrefix (ADAPTER_RUUVI_TOPIC_PREFIX).
+ */
+export function formatOfTopic(topic: string, ruuviPrefix = DEFAULT_RUUVI_TOPIC_PREFIX): SourceFormat {
   const parts = topic.split('/');
-  if (parts[0] === 'ruuvi' && parts.length === 3) {
-    // The gateways' own retained online/offline status shares the ruuvi/+/+ filter.
-    return parts[2] === 'gw_status' ? 'gateway_status' : 'ruuvi_gateway';
+  const ruuvi = splitRuuviTopic(topic, ruuviPrefix);
+  if (ruuvi) {
+    // The gateways' own retained status shares the <prefix>/+/+ filter.
+    return ruuvi.last === GATEWAY_STATUS_LEVEL ? 'gateway_status' : 'ruuvi_gateway';
   }
   if (topic === 'ruuvitag/data') return 'esp32';
   if (parts[0] === 'iotpipe' && parts[1] === 'sim' && parts.length >= 3) return 'simulator';
@@ -42,10 +57,11 @@ export function parsePayload(
   topic: string,
   bytes: Uint8Array,
   receivedAt: Date,
+  ruuviPrefix = DEFAULT_RUUVI_TOPIC_PREFIX,
 ): SensorReading[] {
   switch (format) {
     case 'ruuvi_gateway':
-      return parseRuuviGateway(topic, bytes, receivedAt);
+      return parseRuuviGateway(topic, bytes, receivedAt, ruuviPrefix);
     case 'esp32':
       return parseEsp32(topic, bytes, receivedAt);
     case 'simulator':

@@ -88,6 +88,20 @@ describe('parseRuuviGateway', () => {
     expect(t.metadata).toEqual({ data_format: '3' });
   });
 
+  it('stores RSSI 127 (the radio did not measure it) as unknown, and reads cnt and a prefix of more levels', () => {
+    const { ts: _ts, gwts: _gwts, ...unsynced } = base;
+    const [r] = parseRuuviGateway(TOPIC, enc({ ...unsynced, rssi: 127, cnt: 338 }), received);
+    expect(r).toMatchObject({ signal_strength: null, time_source: 'ADAPTER' });
+    expect(parseRuuviGateway(TOPIC, enc({ ...base, cnt: '338' }), received)[0]!.signal_strength).toBe(-62);
+    const other = parseRuuviGateway(
+      'home/ruuvi/C8:25:2D:8E:9C:2C/CB:B8:33:4C:88:4F',
+      enc(base),
+      received,
+      'home/ruuvi',
+    );
+    expect(other[0]!.device_id).toBe('cb:b8:33:4c:88:4f_temperature');
+  });
+
   it("reads the gateway's decoded variant", () => {
     const decoded = {
       gw_mac: 'C8:25:2D:8E:9C:2C',
@@ -110,6 +124,15 @@ describe('parseRuuviGateway', () => {
     ['not UTF-8', TOPIC, '\u00ff', 'INVALID_JSON'],
     ['a JSON array', TOPIC, '[]', 'SCHEMA_MISMATCH'],
     ['rssi as a string', TOPIC, { ...base, rssi: '-62' }, 'SCHEMA_MISMATCH'],
+    ['rssi above 20 dBm that is not 127', TOPIC, { ...base, rssi: 21 }, 'SCHEMA_MISMATCH'],
+    ['rssi below -127 dBm', TOPIC, { ...base, rssi: -128 }, 'SCHEMA_MISMATCH'],
+    ['cnt that is not a counter', TOPIC, { ...base, cnt: 'many' }, 'SCHEMA_MISMATCH'],
+    [
+      'a topic under another prefix',
+      'home/ruuvi/C8:25:2D:8E:9C:2C/CB:B8:33:4C:88:4F',
+      base,
+      'UNKNOWN_FORMAT',
+    ],
     ['missing gw_mac', TOPIC, { rssi: -1, data: DATA }, 'SCHEMA_MISMATCH'],
     ['ts that is not seconds', TOPIC, { ...base, ts: 'yesterday' }, 'SCHEMA_MISMATCH'],
     ['neither data nor decoded fields', TOPIC, { gw_mac: base.gw_mac, rssi: -1 }, 'SCHEMA_MISMATCH'],

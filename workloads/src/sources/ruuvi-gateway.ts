@@ -9,7 +9,8 @@ import {
 import type { SensorReading } from '../schema/index.js';
 import { PayloadError } from './errors.js';
 import { oneLine, parseJsonBytes, validate } from './json.js';
-import { expandRuuvi } from './ruuvi-readings.js';
+import { expandRuuvi, rssiField, rssiOrUnknown } from './ruuvi-readings.js';
+import { DEFAULT_RUUVI_TOPIC_PREFIX, splitRuuviTopic } from './ruuvi-topic.js';
 
 /** Unix seconds as the gateway writes them: a digit string or a number. */
 const unixSeconds = z.union([
@@ -24,10 +25,12 @@ const optionalNumber = z.number().nullable().optional();
  */
 const RuuviGatewayMessage = z.object({
   gw_mac: z.string(),
-  rssi: z.number().int().min(-127).max(20),
+  rssi: rssiField,
   aoa: z.array(z.unknown()).optional(),
   gwts: unixSeconds.optional(),
   ts: unixSeconds.optional(),
+  // Without a synced clock the gateway counts advertisements instead (no ts); not needed here.
+  cnt: z.union([z.string().regex(/^\d{1,10}$/, 'expected a counter'), z.number().int().min(0)]).optional(),
   data: z.string().min(1).optional(),
   coords: z.string().optional(),
   dataFormat: z.number().int().optional(),
@@ -49,13 +52,19 @@ export interface RuuviGatewayTopic {
   tagMac: string;
 }
 
-/** `ruuvi/<gateway mac>/<tag mac>` (after any test prefix was stripped). */
-export function parseRuuviGatewayTopic(topic: string): RuuviGatewayTopic {
-  const parts = topic.split('/');
-  if (parts.length !== 3 || parts[0] !== 'ruuvi') {
-    throw new PayloadError('UNKNOWN_FORMAT', `topic ${topic} is not ruuvi/<gateway mac>/<tag mac>`);
+/** `<prefix>/<gateway mac>/<tag mac>` (after any test prefix was stripped). */
+export function parseRuuviGatewayTopic(
+  topic: string,
+  prefix = DEFAULT_RUUVI_TOPIC_PREFIX,
+): RuuviGatewayTopic {
+  const parts = splitRuuviTopic(topic, prefix);
+  if (!parts) {
+    throw new PayloadError('UNKNOWN_FORMAT', `topic ${topic} is not ${prefix}/<gateway mac>/<tag mac>`);
   }
-  return { gatewayMac: mac(parts[1]!, 'gateway MAC in topic'), tagMac: mac(parts[2]!, 'tag MAC in topic') };
+  return {
+    gatewayMac: mac(parts.gateway, 'gateway MAC in topic'),
+    tagMac: mac(parts.last, 'tag MAC in topic'),
+  };
 }
 
 /**
@@ -63,8 +72,13 @@ export function parseRuuviGatewayTopic(topic: string): RuuviGatewayTopic {
  * synced: then it is the reading's time (GATEWAY); else the adapter's receive time (ADAPTER).
  * Throws only PayloadError.
  */
-export function parseRuuviGateway(topic: string, bytes: Uint8Array, receivedAt: Date): SensorReading[] {
-  const { tagMac } = parseRuuviGatewayTopic(topic);
+export function parseRuuviGateway(
+  topic: string,
+  bytes: Uint8Array,
+  receivedAt: Date,
+  prefix = DEFAULT_RUUVI_TOPIC_PREFIX,
+): SensorReading[] {
+  const { tagMac } = parseRuuviGatewayTopic(topic, prefix);
   const msg = validate(RuuviGatewayMessage, parseJsonBytes(bytes), 'Ruuvi Gateway message');
   const gatewayId = mac(msg.gw_mac, 'gw_mac');
   const packet = msg.data !== undefined ? decodeRaw(msg.data, tagMac) : fromDecodedFields(msg, tagMac);
@@ -72,7 +86,7 @@ export function parseRuuviGateway(topic: string, bytes: Uint8Array, receivedAt: 
   return expandRuuvi(packet, {
     tagMac,
     gatewayId,
-    rssi: msg.rssi,
+    rssi: rssiOrUnknown(msg.rssi),
     timestamp: ts === null ? receivedAt : new Date(ts),
     timeSource: ts === null ? 'ADAPTER' : 'GATEWAY',
     source: 'RUUVI_GATEWAY',

@@ -1,8 +1,27 @@
+import { z } from 'zod';
 import type { RuuviMeasurement } from '../ruuvi/index.js';
 import type { SensorReading } from '../schema/index.js';
 import { deviceId, readingId } from '../schema/identity.js';
 import { ruuviMeasurements } from '../schema/measurements.js';
 import { PayloadError } from './errors.js';
+
+/**
+ * HCI reports RSSI as -127..20 dBm, and 127 when the controller could not measure it (ESP32
+ * gateways pass NimBLE's value on as is).
+ */
+export const RSSI_NOT_AVAILABLE = 127;
+
+/** An RSSI field: -127..20 dBm or 127, which rssiOrUnknown() makes null (unknown). */
+export const rssiField = z
+  .number()
+  .int()
+  .min(-127)
+  .refine((v) => v <= 20 || v === RSSI_NOT_AVAILABLE, 'expected -127..20 dBm, or 127 (not available)');
+
+/** The reading's signal_strength: null when the gateway said "not available". */
+export function rssiOrUnknown(rssi: number | null | undefined): number | null {
+  return rssi === undefined || rssi === null || rssi === RSSI_NOT_AVAILABLE ? null : rssi;
+}
 
 /** What the carrier (gateway JSON) adds to a decoded packet. */
 export interface RuuviCarrier {

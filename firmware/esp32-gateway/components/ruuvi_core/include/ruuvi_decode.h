@@ -47,7 +47,9 @@ typedef enum
     RUUVI_ERR_TOO_LONG,                /**< more bytes than the data format has */
     RUUVI_ERR_INVALID_MAC,             /**< a MAC string is not six hex octets */
     RUUVI_ERR_NULL,                    /**< a required pointer argument is NULL */
-    RUUVI_ERR_NO_SPACE                 /**< the output buffer is too small */
+    RUUVI_ERR_NO_SPACE,                /**< the output buffer is too small */
+    RUUVI_ERR_NOT_FOUND,               /**< no entry with that key (e.g. an unknown MQTT msg_id) */
+    RUUVI_ERR_INVALID_SETTING          /**< a gateway setting is refused (ruuvi_settings_check) */
 } ruuvi_err_t;
 
 typedef struct

@@ -26,6 +26,12 @@ ruuvi_err_t ruuvi_hex_encode (const uint8_t * bytes, size_t len, char * out, siz
 /** Parses "AA:BB:CC:DD:EE:FF", "aa-bb-..." or "aabbccddeeff". */
 ruuvi_err_t ruuvi_mac_parse (const char * str, uint8_t mac[RUUVI_MAC_LEN]);
 
+/**
+ * The MAC as printed (most significant byte first) from a BLE device address as BLE stacks
+ * store it (NimBLE's ble_addr_t.val: least significant byte first, as sent over the air).
+ */
+void ruuvi_mac_from_ble_addr (const uint8_t addr_le[RUUVI_MAC_LEN], uint8_t mac[RUUVI_MAC_LEN]);
+
 /** Formats a MAC as upper-case "AA:BB:CC:DD:EE:FF" (the Ruuvi Gateway's style). */
 ruuvi_err_t ruuvi_mac_format (const uint8_t mac[RUUVI_MAC_LEN], char * out, size_t cap);
 

@@ -48,7 +48,8 @@
 
 static const char * const s_err_names[] = {
     "OK",        "EMPTY",      "INVALID_HEX", "MALFORMED_ADVERTISEMENT", "NOT_RUUVI",
-    "UNSUPPORTED_FORMAT", "TRUNCATED", "TOO_LONG", "INVALID_MAC", "NULL", "NO_SPACE",
+    "UNSUPPORTED_FORMAT", "TRUNCATED", "TOO_LONG", "INVALID_MAC", "NULL", "NO_SPACE", "NOT_FOUND",
+    "INVALID_SETTING",
 };
 
 const char * ruuvi_err_name (ruuvi_err_t err)

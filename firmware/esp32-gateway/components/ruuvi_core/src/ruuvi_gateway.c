@@ -1,19 +1,14 @@
 /**
  * @file ruuvi_gateway.c
- * Ruuvi Gateway MQTT JSON, de-duplication and the offline ring buffer.
+ * The Ruuvi Gateway MQTT message, topics and the status message.
  */
 #include "ruuvi_gateway.h"
 #include "ruuvi_util.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define RUUVI_FNV_OFFSET_BASIS (2166136261UL)
-#define RUUVI_FNV_PRIME        (16777619UL)
-#define RUUVI_U32_MASK         (0xFFFFFFFFUL)
 
 /** Appends printf output at *p_pos; fails without writing past cap. */
 #if defined(__GNUC__)
@@ -68,14 +63,16 @@ ruuvi_err_t ruuvi_json_gateway_message (char * out, size_t cap, const uint8_t gw
     {
         err = append (out, cap, &pos, "{\"gw_mac\":\"%s\",\"rssi\":%d,\"aoa\":[]", mac_str, (int) p_packet->rssi);
     }
-    /* Timestamps only once the clock is synced; strings, as in the Ruuvi Gateway schema. */
-    if (RUUVI_OK == err && RUUVI_TIMESTAMP_NONE != gwts && gwts >= 0)
+    /* As the Ruuvi Gateway: with a synced clock both times, else its advertisement counter. */
+    const bool timed = p_packet->ts >= 0;
+    if (RUUVI_OK == err && timed)
     {
-        err = append (out, cap, &pos, ",\"gwts\":\"%" PRId64 "\"", gwts);
+        const int64_t relayed = (gwts >= 0) ? gwts : p_packet->ts;
+        err = append (out, cap, &pos, ",\"gwts\":%" PRId64 ",\"ts\":%" PRId64, relayed, p_packet->ts);
     }
-    if (RUUVI_OK == err && RUUVI_TIMESTAMP_NONE != p_packet->ts && p_packet->ts >= 0)
+    else if (RUUVI_OK == err)
     {
-        err = append (out, cap, &pos, ",\"ts\":\"%" PRId64 "\"", p_packet->ts);
+        err = append (out, cap, &pos, ",\"cnt\":%" PRIu32, p_packet->cnt);
     }
     if (RUUVI_OK == err)
     {
@@ -90,23 +87,17 @@ ruuvi_err_t ruuvi_json_gateway_message (char * out, size_t cap, const uint8_t gw
     return RUUVI_OK;
 }
 
-ruuvi_err_t ruuvi_topic (char * out, size_t cap, const char * prefix,
-                         const uint8_t gw_mac[RUUVI_MAC_LEN], const uint8_t tag_mac[RUUVI_MAC_LEN])
+static ruuvi_err_t topic_of (char * out, size_t cap, const char * prefix, const uint8_t gw_mac[RUUVI_MAC_LEN],
+                             const char * last)
 {
-    if (NULL == out || NULL == prefix || NULL == gw_mac || NULL == tag_mac)
-    {
-        return RUUVI_ERR_NULL;
-    }
-    char gw[RUUVI_MAC_STR_LEN];
-    char tag[RUUVI_MAC_STR_LEN];
-    (void) ruuvi_mac_format (gw_mac, gw, sizeof (gw));
-    (void) ruuvi_mac_format (tag_mac, tag, sizeof (tag));
-    size_t pos = 0;
     if (0U == cap)
     {
         return RUUVI_ERR_NO_SPACE;
     }
-    const ruuvi_err_t err = append (out, cap, &pos, "%s/%s/%s", prefix, gw, tag);
+    char gw[RUUVI_MAC_STR_LEN];
+    (void) ruuvi_mac_format (gw_mac, gw, sizeof (gw));
+    size_t pos = 0;
+    const ruuvi_err_t err = append (out, cap, &pos, "%s/%s/%s", prefix, gw, last);
     if (RUUVI_OK != err)
     {
         out[0] = '\0';
@@ -114,150 +105,69 @@ ruuvi_err_t ruuvi_topic (char * out, size_t cap, const char * prefix,
     return err;
 }
 
-ruuvi_err_t ruuvi_dedup_init (ruuvi_dedup_t * p_dedup, ruuvi_dedup_entry_t * p_storage, size_t capacity)
+ruuvi_err_t ruuvi_topic (char * out, size_t cap, const char * prefix,
+                         const uint8_t gw_mac[RUUVI_MAC_LEN], const uint8_t tag_mac[RUUVI_MAC_LEN])
 {
-    if (NULL == p_dedup || (NULL == p_storage && capacity > 0U))
+    if (NULL == out || NULL == prefix || NULL == gw_mac || NULL == tag_mac)
     {
         return RUUVI_ERR_NULL;
     }
-    p_dedup->p_entries = p_storage;
-    p_dedup->capacity = capacity;
-    for (size_t i = 0; i < capacity; i++)
-    {
-        p_storage[i].used = false;
-    }
-    return RUUVI_OK;
+    char tag[RUUVI_MAC_STR_LEN];
+    (void) ruuvi_mac_format (tag_mac, tag, sizeof (tag));
+    return topic_of (out, cap, prefix, gw_mac, tag);
 }
 
-uint32_t ruuvi_dedup_key (const ruuvi_measurement_t * p_m, const uint8_t * payload, size_t len)
+ruuvi_err_t ruuvi_status_topic (char * out, size_t cap, const char * prefix, const uint8_t gw_mac[RUUVI_MAC_LEN])
 {
-    if (NULL != p_m && RUUVI_FORMAT_3 != p_m->data_format && !isnan (p_m->measurement_sequence))
-    {
-        return (uint32_t) p_m->measurement_sequence;
-    }
-    unsigned long h = RUUVI_FNV_OFFSET_BASIS;
-    if (NULL != payload)
-    {
-        for (size_t i = 0; i < len; i++)
-        {
-            h ^= payload[i];
-            h = (h * RUUVI_FNV_PRIME) & RUUVI_U32_MASK;
-        }
-    }
-    return (uint32_t) h;
-}
-
-ruuvi_dedup_result_t ruuvi_dedup_check (ruuvi_dedup_t * p_dedup, const uint8_t mac[RUUVI_MAC_LEN],
-                                        uint32_t key)
-{
-    if (NULL == p_dedup || NULL == mac || NULL == p_dedup->p_entries)
-    {
-        return RUUVI_DEDUP_FULL;
-    }
-    ruuvi_dedup_entry_t * p_free = NULL;
-    for (size_t i = 0; i < p_dedup->capacity; i++)
-    {
-        ruuvi_dedup_entry_t * p_e = &p_dedup->p_entries[i];
-        if (!p_e->used)
-        {
-            if (NULL == p_free)
-            {
-                p_free = p_e;
-            }
-            continue;
-        }
-        if (0 == memcmp (p_e->mac, mac, RUUVI_MAC_LEN))
-        {
-            if (p_e->key == key)
-            {
-                return RUUVI_DEDUP_REPEAT;
-            }
-            p_e->key = key;
-            return RUUVI_DEDUP_NEW;
-        }
-    }
-    if (NULL == p_free)
-    {
-        return RUUVI_DEDUP_FULL;
-    }
-    memcpy (p_free->mac, mac, RUUVI_MAC_LEN);
-    p_free->key = key;
-    p_free->used = true;
-    return RUUVI_DEDUP_NEW;
-}
-
-ruuvi_err_t ruuvi_ring_init (ruuvi_ring_t * p_ring, ruuvi_packet_t * p_storage, size_t capacity)
-{
-    if (NULL == p_ring || NULL == p_storage)
+    if (NULL == out || NULL == prefix || NULL == gw_mac)
     {
         return RUUVI_ERR_NULL;
     }
-    if (0U == capacity)
+    return topic_of (out, cap, prefix, gw_mac, "gw_status");
+}
+
+ruuvi_err_t ruuvi_json_gateway_status (char * out, size_t cap, const ruuvi_gateway_status_t * p_status,
+                                       size_t * p_written)
+{
+    if (NULL == out || NULL == p_status || NULL == p_written)
+    {
+        return RUUVI_ERR_NULL;
+    }
+    if (0U == cap)
     {
         return RUUVI_ERR_NO_SPACE;
     }
-    p_ring->p_slots = p_storage;
-    p_ring->capacity = capacity;
-    p_ring->head = 0;
-    p_ring->count = 0;
-    p_ring->dropped = 0;
+    const ruuvi_gateway_status_t * s = p_status;
+    size_t pos = 0;
+    ruuvi_err_t err = append (out, cap, &pos,
+                              "{\"state\":\"online\",\"uptime_s\":%" PRIu64 ",\"buffered\":%" PRIu32
+                              ",\"in_flight\":%" PRIu32 ",\"tags\":%" PRIu32 ",\"counters\":{",
+                              s->uptime_s, s->buffered, s->in_flight, s->tags);
+    if (RUUVI_OK == err)
+    {
+        err = append (out, cap, &pos,
+                      "\"accepted\":%" PRIu32 ",\"repeats\":%" PRIu32 ",\"superseded\":%" PRIu32
+                      ",\"not_allowed\":%" PRIu32 ",\"unsupported\":%" PRIu32 ",\"table_full\":%" PRIu32
+                      ",\"too_long\":%" PRIu32 ",\"queue_full\":%" PRIu32 ",\"tags_forgotten\":%" PRIu32,
+                      s->accepted, s->repeats, s->superseded, s->not_allowed, s->unsupported, s->table_full,
+                      s->too_long, s->queue_full, s->tags_forgotten);
+    }
+    if (RUUVI_OK == err)
+    {
+        err = append (out, cap, &pos,
+                      ",\"relayed\":%" PRIu32 ",\"buffer_full\":%" PRIu32 ",\"resent\":%" PRIu32
+                      ",\"unformattable\":%" PRIu32 ",\"acks_lost\":%" PRIu32 ",\"wifi_reconnects\":%" PRIu32
+                      ",\"mqtt_reconnects\":%" PRIu32 "}}",
+                      s->relayed, s->buffer_full, s->resent, s->unformattable, s->acks_lost, s->wifi_reconnects,
+                      s->mqtt_reconnects);
+    }
+    if (RUUVI_OK != err)
+    {
+        out[0] = '\0';
+        return err;
+    }
+    *p_written = pos;
     return RUUVI_OK;
-}
-
-ruuvi_err_t ruuvi_ring_push (ruuvi_ring_t * p_ring, const ruuvi_packet_t * p_packet)
-{
-    if (NULL == p_ring || NULL == p_packet || NULL == p_ring->p_slots)
-    {
-        return RUUVI_ERR_NULL;
-    }
-    if (p_packet->adv_len > RUUVI_PACKET_MAX_ADV_LEN)
-    {
-        return RUUVI_ERR_TOO_LONG;
-    }
-    if (p_ring->count == p_ring->capacity)
-    {
-        p_ring->head = (p_ring->head + 1U) % p_ring->capacity; /* drop the oldest */
-        p_ring->count--;
-        p_ring->dropped++;
-    }
-    const size_t tail = (p_ring->head + p_ring->count) % p_ring->capacity;
-    p_ring->p_slots[tail] = *p_packet;
-    p_ring->count++;
-    return RUUVI_OK;
-}
-
-ruuvi_err_t ruuvi_ring_peek (const ruuvi_ring_t * p_ring, ruuvi_packet_t * p_out)
-{
-    if (NULL == p_ring || NULL == p_out || NULL == p_ring->p_slots)
-    {
-        return RUUVI_ERR_NULL;
-    }
-    if (0U == p_ring->count)
-    {
-        return RUUVI_ERR_EMPTY;
-    }
-    *p_out = p_ring->p_slots[p_ring->head];
-    return RUUVI_OK;
-}
-
-ruuvi_err_t ruuvi_ring_pop (ruuvi_ring_t * p_ring)
-{
-    if (NULL == p_ring || NULL == p_ring->p_slots)
-    {
-        return RUUVI_ERR_NULL;
-    }
-    if (0U == p_ring->count)
-    {
-        return RUUVI_ERR_EMPTY;
-    }
-    p_ring->head = (p_ring->head + 1U) % p_ring->capacity;
-    p_ring->count--;
-    return RUUVI_OK;
-}
-
-size_t ruuvi_ring_count (const ruuvi_ring_t * p_ring)
-{
-    return (NULL == p_ring) ? 0U : p_ring->count;
 }
 
 uint32_t ruuvi_backoff_ms (uint32_t attempt, uint32_t initial_ms, uint32_t max_ms)

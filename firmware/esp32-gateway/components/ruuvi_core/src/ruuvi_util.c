@@ -152,6 +152,18 @@ ruuvi_err_t ruuvi_mac_parse (const char * str, uint8_t mac[RUUVI_MAC_LEN])
     return RUUVI_OK;
 }
 
+void ruuvi_mac_from_ble_addr (const uint8_t addr_le[RUUVI_MAC_LEN], uint8_t mac[RUUVI_MAC_LEN])
+{
+    if (NULL == addr_le || NULL == mac)
+    {
+        return;
+    }
+    for (size_t i = 0; i < RUUVI_MAC_LEN; i++)
+    {
+        mac[i] = addr_le[RUUVI_MAC_LEN - 1U - i];
+    }
+}
+
 ruuvi_err_t ruuvi_mac_format (const uint8_t mac[RUUVI_MAC_LEN], char * out, size_t cap)
 {
     if (NULL == mac || NULL == out)
