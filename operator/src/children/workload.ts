@@ -2,7 +2,8 @@
  * What each workload runs: ONE function builds a stage's command and environment, used for the
  * Deployments and the adapter's StatefulSet and read back by the end-to-end test, which runs
  * exactly that as a local process.
- * Workloads are configured only through env (and Secrets referenced from env). Every variable is
+ * Workloads are configured only through env, Secret keys referenced from env, and Secret files
+ * (passwords and CAs, which the env names by path: no password is in the environment). Every variable is
  * written through the contract's declaration of the stage's settings (@iotpipe/contract
  * stages.ts), the same declaration the stage's config loader reads: a setting no stage declares
  * does not compile here.
@@ -21,6 +22,7 @@ import {
   settingsEnv,
   type EnvValues,
   type EnvVar,
+  type ProjectedSource,
   type Volume,
   type VolumeMount,
 } from '@iotpipe/contract';
@@ -76,43 +78,64 @@ export function adapterSharedGroup(pipeline: IoTPipeline): string {
   return resolveNames(pipeline).sharedSubscriptionGroup;
 }
 
-/** Where the kubelet puts the Secret files a stage reads (the *_FILE settings point there). */
-export const SECRET_MOUNTS = {
-  kafkaUser: '/var/run/iotpipe/kafka-user',
-  kafkaCa: '/var/run/iotpipe/kafka-ca',
-  mqtt: '/var/run/iotpipe/mqtt',
-  database: '/var/run/iotpipe/database',
-} as const;
+/**
+ * Where the kubelet writes the Secret files a stage reads: one projected, read-only volume, each
+ * Secret's keys in a directory of their own. The *_PASSWORD_FILE and *_CA_FILE settings point
+ * here, so no password is in the environment and a rotated Secret reaches the next connection.
+ */
+export const SECRETS_DIR = '/var/run/iotpipe/secrets';
+export const SECRETS_VOLUME = 'secrets';
+/**
+ * Owner read, and group read for the pod's fsGroup (the workloads' uid and gid), which the
+ * kubelet gives these files: the stage's non-root user reads them, no one else.
+ */
+export const SECRET_FILE_MODE = 0o440;
 
 /** The key of the Strimzi cluster CA Secret (`<cluster>-cluster-ca-cert`) clients trust. */
 const CA_KEY = 'ca.crt';
 /**
- * Optional keys of the database Secret beside the URL: `sslmode` (libpq's: verify-full with the
- * platform's TimescaleDB) and `ca.crt`, the CA that signs the database's certificate. The same
- * `ca.crt` in the MQTT credentials Secret is what an mqtts:// broker's certificate is checked with.
+ * Optional keys of the database Secret beside the URL: `sslmode` (libpq's; the platform's
+ * TimescaleDB Secrets say verify-full) and `ca.crt`, the CA that signs the database's
+ * certificate. The same `ca.crt` in the MQTT credentials Secret is what an mqtts:// broker's
+ * certificate is checked with.
  */
 export const DATABASE_SSLMODE_KEY = 'sslmode';
 
-type Files = { volumes: Volume[]; volumeMounts: VolumeMount[] };
+/** The Secrets a stage reads as files, gathered into one projected volume. */
+class SecretFiles {
+  readonly sources: ProjectedSource[] = [];
 
-function secretFiles(
-  files: Files,
-  volume: string,
-  mountPath: string,
-  secretName: string,
-  items: Array<{ key: string; path: string }>,
-  optional = false,
-): void {
-  files.volumes.push({ name: volume, secret: { secretName, items, ...(optional && { optional: true }) } });
-  files.volumeMounts.push({ name: volume, mountPath, readOnly: true });
+  /** Projects Secret `name`'s keys (key -> file name) into <SECRETS_DIR>/<dir>/. */
+  add(dir: string, name: string, keys: Record<string, string>, optional = false): void {
+    this.sources.push({
+      secret: {
+        name,
+        items: Object.entries(keys).map(([key, file]) => ({ key, path: `${dir}/${file}` })),
+        ...(optional && { optional: true }),
+      },
+    });
+  }
+
+  get volumes(): Volume[] {
+    if (this.sources.length === 0) return [];
+    return [{ name: SECRETS_VOLUME, projected: { sources: this.sources, defaultMode: SECRET_FILE_MODE } }];
+  }
+
+  get volumeMounts(): VolumeMount[] {
+    if (this.sources.length === 0) return [];
+    return [{ name: SECRETS_VOLUME, mountPath: SECRETS_DIR, readOnly: true }];
+  }
 }
+
+const PASSWORD_FILE = 'password';
+const fileIn = (dir: string, file: string) => `${SECRETS_DIR}/${dir}/${file}`;
 
 const TLS_SCHEMES = new Set(['mqtts:', 'ssl:', 'wss:']);
 
 export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadProcess {
   const { spec } = pipeline;
   const names = resolveNames(pipeline);
-  const files: Files = { volumes: [], volumeMounts: [] };
+  const files = new SecretFiles();
   const usesKafka = stage !== 'simulator';
   const usesMqtt = stage === 'adapter' || stage === 'simulator';
   // First, so that later values can use $(POD_NAME): unique MQTT and Kafka client ids.
@@ -121,12 +144,8 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
   // the password Strimzi's user operator wrote into the user's Secret (a file, so a rotated
   // password reaches the next connection without a restart).
   if (usesKafka) {
-    secretFiles(files, 'kafka-user', SECRET_MOUNTS.kafkaUser, kafkaUserName(pipeline), [
-      { key: 'password', path: 'password' },
-    ]);
-    secretFiles(files, 'kafka-ca', SECRET_MOUNTS.kafkaCa, `${spec.kafka.cluster}-cluster-ca-cert`, [
-      { key: CA_KEY, path: CA_KEY },
-    ]);
+    files.add('kafka', kafkaUserName(pipeline), { password: PASSWORD_FILE });
+    files.add('kafka', `${spec.kafka.cluster}-cluster-ca-cert`, { [CA_KEY]: CA_KEY });
   }
   const kafka: EnvValues<typeof CONNECTION> = {
     kafkaBrokers: names.bootstrapServers.split(','),
@@ -137,34 +156,32 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
     kafkaSecurityProtocol: 'SASL_SSL',
     kafkaSaslMechanism: 'SCRAM-SHA-512',
     kafkaSaslUsername: kafkaUserName(pipeline),
-    kafkaSaslPasswordFile: `${SECRET_MOUNTS.kafkaUser}/password`,
-    kafkaCaFile: `${SECRET_MOUNTS.kafkaCa}/${CA_KEY}`,
+    kafkaSaslPasswordFile: fileIn('kafka', PASSWORD_FILE),
+    kafkaCaFile: fileIn('kafka', CA_KEY),
   };
   const creds = spec.mqtt.credentialsSecret;
   const mqttTls = TLS_SCHEMES.has(new URL(spec.mqtt.brokerUrl).protocol);
   if (usesMqtt && creds)
-    secretFiles(files, 'mqtt', SECRET_MOUNTS.mqtt, creds.name, [
-      { key: creds.passwordKey, path: 'password' },
-      ...(mqttTls ? [{ key: CA_KEY, path: CA_KEY }] : []),
-    ]);
+    files.add('mqtt', creds.name, {
+      [creds.passwordKey]: PASSWORD_FILE,
+      ...(mqttTls && { [CA_KEY]: CA_KEY }),
+    });
   const mqtt: EnvValues<typeof CONNECTION> = {
     mqttUrl: spec.mqtt.brokerUrl,
     ...(creds && {
       mqttUsername: secret({ name: creds.name, key: creds.usernameKey }),
-      mqttPasswordFile: `${SECRET_MOUNTS.mqtt}/password`,
+      mqttPasswordFile: fileIn('mqtt', PASSWORD_FILE),
     }),
-    ...(creds && mqttTls && { mqttCaFile: `${SECRET_MOUNTS.mqtt}/${CA_KEY}` }),
+    ...(creds && mqttTls && { mqttCaFile: fileIn('mqtt', CA_KEY) }),
   };
   const database = spec.sink.databaseSecret;
-  if (stage === 'sink')
-    secretFiles(
-      files,
-      'database',
-      SECRET_MOUNTS.database,
-      database.name,
-      [{ key: CA_KEY, path: CA_KEY }],
-      true,
-    );
+  if (stage === 'sink') {
+    // The password (when the Secret names its key) is required; the CA is there when the
+    // Secret's sslmode asks for one (optional: a Secret without TLS keys still mounts).
+    if (database.passwordKey !== undefined)
+      files.add('database', database.name, { [database.passwordKey]: PASSWORD_FILE });
+    files.add('database', database.name, { [CA_KEY]: CA_KEY }, true);
+  }
   const podId = `$(${POD_NAME_ENV})`;
   let env: EnvVar[];
   let metricsPort: number | null = null;
@@ -193,7 +210,10 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
           postgresSslMode: {
             secretKeyRef: { name: database.name, key: DATABASE_SSLMODE_KEY, optional: true },
           },
-          postgresCaFile: `${SECRET_MOUNTS.database}/${CA_KEY}`,
+          ...(database.passwordKey !== undefined && {
+            postgresPasswordFile: fileIn('database', PASSWORD_FILE),
+          }),
+          postgresCaFile: fileIn('database', CA_KEY),
         }),
         ...settingsEnv(SINK, {
           table: spec.sink.table,
@@ -240,6 +260,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
     command: [...WORKLOADS_CLI, STAGE_COMMANDS[stage]],
     env: [podName, ...env],
     metricsPort,
-    ...files,
+    volumes: files.volumes,
+    volumeMounts: files.volumeMounts,
   };
 }
