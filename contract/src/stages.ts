@@ -429,7 +429,7 @@ export const SINK = {
   }),
   schemaFlavor: oneOf({
     env: 'POSTGRES_FLAVOR',
-    doc: 'schema flavour the migrations create: timescale, native, or auto (TimescaleDB when the server loads it)',
+    doc: 'schema flavour the migrations create: timescale, native, or auto (TimescaleDB where it is installed; a server with it installed but not preloaded is refused, naming the fix)',
     default: 'auto',
     choices: FLAVOR_CHOICES,
   }),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadStackConfig } from './config.js';
+import { PostgresService } from './services/postgres.js';
 
 /** Every fixed port the stack listens on, from its default configuration. */
 function listeningPorts(): Array<[string, number]> {
@@ -37,5 +38,51 @@ describe('stack configuration', () => {
   it('gives every part its own port', () => {
     const ports = listeningPorts().map(([, p]) => p);
     expect(new Set(ports).size).toBe(ports.length);
+  });
+});
+
+describe('the stack database flavour (POSTGRES_FLAVOR)', () => {
+  it('is TimescaleDB by default and with auto or timescale; native keeps plain PostgreSQL', () => {
+    expect(loadStackConfig({}).postgres.flavor).toBe('timescale');
+    expect(loadStackConfig({ POSTGRES_FLAVOR: 'auto' }).postgres.flavor).toBe('timescale');
+    expect(loadStackConfig({ POSTGRES_FLAVOR: 'timescale' }).postgres.flavor).toBe('timescale');
+    expect(loadStackConfig({ POSTGRES_FLAVOR: 'native' }).postgres.flavor).toBe('native');
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    expect(() => loadStackConfig({ POSTGRES_FLAVOR: 'timescaledb' })).toThrow(
+      /POSTGRES_FLAVOR.*'timescaledb' is not one of auto, timescale, native/,
+    );
+  });
+});
+
+describe('the PostgreSQL server the stack runs', () => {
+  const settings = (env: NodeJS.ProcessEnv) => {
+    const [program] = new PostgresService(
+      loadStackConfig({ IOTPIPE_STATE_DIR: '/tmp/x', ...env }),
+    ).programs();
+    const args = program!.command;
+    return args.flatMap((a, i) => (args[i - 1] === '-c' ? [a] : []));
+  };
+
+  it('preloads TimescaleDB with telemetry off, unless POSTGRES_FLAVOR=native', () => {
+    expect(settings({})).toEqual(
+      expect.arrayContaining(['shared_preload_libraries=timescaledb', 'timescaledb.telemetry_level=off']),
+    );
+    expect(settings({ POSTGRES_FLAVOR: 'native' }).filter((s) => s.includes('timescaledb'))).toEqual([]);
+  });
+
+  it('needs the TimescaleDB library only for the timescale flavour, and says how to get it', () => {
+    const needs = (env: NodeJS.ProcessEnv) =>
+      new PostgresService(loadStackConfig(env))
+        .requires()
+        .filter((r) => r.binary.endsWith('/timescaledb.so'));
+    expect(needs({})).toEqual([
+      {
+        binary: '/usr/lib/postgresql/15/lib/timescaledb.so',
+        fix: expect.stringMatching(/make deps.*POSTGRES_FLAVOR=native/),
+      },
+    ]);
+    expect(needs({ POSTGRES_FLAVOR: 'native' })).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EnvReader } from '@iotpipe/contract';
+import { EnvReader, FLAVOR_CHOICES } from '@iotpipe/contract';
 
 /** Pinned versions of everything the stack downloads; the Maven descriptors in local/maven agree. */
 export const VERSIONS = {
@@ -23,6 +23,14 @@ export interface StackConfig {
   };
   readonly registry: { readonly port: number; readonly heap: string };
   readonly postgres: {
+    /**
+     * POSTGRES_FLAVOR: the stack runs TimescaleDB (the library preloaded) unless it is `native`,
+     * for machines that cannot install the extension; the sink's migrations follow the same
+     * variable (workloads/src/db/migrator.ts).
+     */
+    readonly flavor: 'timescale' | 'native';
+    /** Debian's PostgreSQL 15 programs; IOTPIPE_POSTGRES_BIN_DIR for another build of 15. */
+    readonly binDir: string;
     readonly port: number;
     readonly database: string;
     readonly user: string;
@@ -74,6 +82,11 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       heap: r.memory('registry.heap', 'IOTPIPE_REGISTRY_HEAP', '384m'),
     },
     postgres: {
+      flavor:
+        r.oneOf('postgres.flavor', 'POSTGRES_FLAVOR', FLAVOR_CHOICES, 'auto') === 'native'
+          ? 'native'
+          : 'timescale',
+      binDir: resolve(r.string('postgres.binDir', 'IOTPIPE_POSTGRES_BIN_DIR', '/usr/lib/postgresql/15/bin')),
       port: r.port('postgres.port', 'IOTPIPE_POSTGRES_PORT', 5432),
       database: r.string('postgres.database', 'POSTGRES_DB', 'iot_data'),
       user: r.string('postgres.user', 'POSTGRES_USER', 'iot_user'),

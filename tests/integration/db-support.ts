@@ -1,10 +1,42 @@
 import { join } from 'node:path';
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import postgres from 'postgres';
+import { Migrator, type DbFlavor } from '../../workloads/src/db/migrator.js';
 import { loadSchemaText, type SensorReading } from '../../workloads/src/schema/index.js';
 import { stackConfig, uniqueName, stackEndpoints } from '../support/stack.js';
 
 /** Helpers for the sink and db suites: a database per suite, readings, a cuttable TCP proxy. */
+
+/**
+ * The schema flavours the DB, sink and query suites run on, each suite once per flavour. Both
+ * live in the one local stack: its server preloads TimescaleDB, a TimescaleDB database is one
+ * migrated with POSTGRES_FLAVOR=timescale, a native one is a database of the same server that
+ * never ran CREATE EXTENSION (POSTGRES_FLAVOR=native).
+ */
+export const FLAVOURS: readonly DbFlavor[] = ['timescale', 'native'];
+
+/**
+ * Why a flavour's suites cannot run against this stack, or undefined. Only a stack started with
+ * POSTGRES_FLAVOR=native (no TimescaleDB) lacks one; its suites are skipped with this reason in
+ * their title, so the report shows them.
+ */
+export function flavourUnavailable(flavor: DbFlavor): string | undefined {
+  return flavor === 'timescale' && stackConfig.postgres.flavor === 'native'
+    ? 'skipped: the stack runs POSTGRES_FLAVOR=native'
+    : undefined;
+}
+
+/** `<flavor> flavour`, with the reason when it is skipped. */
+export function flavourTitle(flavor: DbFlavor): string {
+  const reason = flavourUnavailable(flavor);
+  return `${flavor} flavour${reason ? ` (${reason})` : ''}`;
+}
+
+/** Applies the project's migrations with the flavour forced, as POSTGRES_FLAVOR does. */
+export async function migrate(url: string, flavor: DbFlavor): Promise<void> {
+  const result = await new Migrator({ databaseUrl: url, flavor }).migrate();
+  if (result.flavor !== flavor) throw new Error(`migrated ${result.flavor}, wanted ${flavor}`);
+}
 
 const superuser = () =>
   postgres({

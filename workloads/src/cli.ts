@@ -14,6 +14,7 @@ import { dbCommand } from './cli/db.js';
 import { queryCommand } from './cli/query.js';
 import { benchCommand } from './cli/bench.js';
 import { mosquittoExporterCommand } from './cli/mosquitto-exporter.js';
+import { MigrationError } from './db/migrator.js';
 
 class UsageError extends Error {}
 
@@ -39,7 +40,12 @@ try {
     .help()
     .parseAsync();
 } catch (err) {
-  if (err instanceof StackError || err instanceof ConfigError || err instanceof UsageError) {
+  if (
+    err instanceof StackError ||
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof MigrationError
+  ) {
     console.error(`iotpipe: ${err.message}`);
     process.exit(2);
   }

@@ -1,14 +1,25 @@
 /**
- * TimescaleDB: a StatefulSet of the timescaledb-ha image with a PersistentVolumeClaim, TLS with
- * the platform CA's server certificate (over the network only TLS is accepted), a
- * postgres-exporter sidecar (role with pg_monitor only) for Prometheus, and the migration Job.
+ * TimescaleDB: a StatefulSet of the timescale/timescaledb image (IMAGES.timescaledb) with a
+ * PersistentVolumeClaim, TLS with the platform CA's server certificate (over the network only TLS
+ * is accepted), a postgres-exporter sidecar (role with pg_monitor only) for Prometheus, and the
+ * migration Job.
+ *
+ * What it expects of the image, no more than the official image does (the docker-library
+ * postgres entrypoint): PostgreSQL 15 with TimescaleDB 2.28 installed, run as uid/gid 70;
+ * POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB create the superuser and database on first start,
+ * and other hosts get a `host all all all <method>` line in pg_hba.conf; PGDATA is where initdb
+ * puts the cluster; the `*.sh` files in /docker-entrypoint-initdb.d run once after initdb. Ours
+ * replace the image's own (which create the extension in template1 and tune memory for the node,
+ * not the container) and set the server: TimescaleDB preloaded, telemetry off, shared_buffers for
+ * the container, only TLS over the network.
  *
  * Least privilege: the owner (initdb's superuser, Secret timescaledb-owner) runs the migrations
  * in a Job; the sink logs in as a member of the writer role (INSERT and SELECT on its tables),
  * Grafana and `iotpipe query` as members of the reader role, the exporter with pg_monitor. All
  * their passwords are generated (charts/credentials.ts). The migrations are NOT run from
- * docker-entrypoint-initdb.d: that would create the tables without the migrator's ledger.
- * initdb only creates the extension, so the `timescale` flavour is chosen.
+ * docker-entrypoint-initdb.d: that would create the tables without the migrator's ledger. The
+ * server preloads the library, so the migrator's `auto` picks the `timescale` flavour and creates
+ * the extension (it runs as the owner).
  */
 import { Chart, type ChartProps } from 'cdk8s';
 import {
@@ -39,7 +50,9 @@ export interface TimescaleChartProps extends ChartProps {
   readonly profile: Profile;
 }
 
-const POSTGRES_UID = 1000;
+/** The postgres user of the official (Alpine) image, and of ours (images/timescaledb). */
+const POSTGRES_UID = 70;
+const DATA_MOUNT = '/var/lib/postgresql/data';
 const SCRAPE = { 'iotpipe.io/scrape': 'true' };
 
 export class TimescaleChart extends Chart {
@@ -52,11 +65,14 @@ export class TimescaleChart extends Chart {
     new k8s.KubeConfigMap(this, 'init', {
       metadata: { name: NAMES.timescaleInitConfigMap, labels },
       data: {
-        '000-timescaledb.sql': 'CREATE EXTENSION IF NOT EXISTS timescaledb;\n',
-        'postgresql-tuning.sh': [
+        '000-postgresql-conf.sh': [
           '#!/bin/sh',
-          '# Sizes shared_buffers for the container, not for the machine.',
-          `echo "shared_buffers = ${p.timescale.sharedBuffers}" >> "$PGDATA/postgresql.conf"`,
+          '# Runs once after initdb; the server reads this at its real start.',
+          `cat >> "$PGDATA/postgresql.conf" <<'EOF'`,
+          "shared_preload_libraries = 'timescaledb'",
+          'timescaledb.telemetry_level = off',
+          `shared_buffers = ${p.timescale.sharedBuffers}`,
+          'EOF',
           '# Over the network only TLS (clients use verify-full); in the pod, loopback stays as',
           "# initdb made it (the probes and the exporter).",
           `sed -i 's/^host all all all \\(.*\\)$/hostnossl all all all reject\\nhostssl all all all \\1/' "$PGDATA/pg_hba.conf"`,
@@ -96,8 +112,8 @@ export class TimescaleChart extends Chart {
             secretEnv('POSTGRES_USER', owner, 'username'),
             secretEnv('POSTGRES_PASSWORD', owner, 'password'),
             secretEnv('POSTGRES_DB', owner, 'database'),
-            { name: 'PGDATA', value: '/home/postgres/pgdata/data' },
-            { name: 'TIMESCALEDB_TELEMETRY', value: 'off' },
+            // A directory below the mount point, which may hold lost+found.
+            { name: 'PGDATA', value: `${DATA_MOUNT}/pgdata` },
           ],
           ports: [{ name: 'postgres', containerPort: PORTS.postgres }],
           resources: p.timescale.resources,
@@ -108,10 +124,9 @@ export class TimescaleChart extends Chart {
             periodSeconds: 5,
           }),
           volumeMounts: [
-            { name: 'data', mountPath: '/home/postgres/pgdata' },
+            { name: 'data', mountPath: DATA_MOUNT },
             { name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true },
             // Read-only root filesystem: the entrypoint's and the server's writable paths.
-            { name: 'home', mountPath: '/home/postgres' },
             { name: 'run', mountPath: '/var/run/postgresql' },
             { name: 'tmp', mountPath: '/tmp' },
             { name: 'shm', mountPath: '/dev/shm' },
@@ -135,7 +150,6 @@ export class TimescaleChart extends Chart {
       ],
       volumes: [
         { name: 'init', configMap: { name: NAMES.timescaleInitConfigMap, defaultMode: 0o555 } },
-        scratchVolume('home', '64Mi'),
         scratchVolume('run', '16Mi'),
         scratchVolume('tmp', '256Mi'),
         { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },

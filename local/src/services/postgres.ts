@@ -7,20 +7,40 @@ import { StackError } from '../errors.js';
 import { run } from '../proc.js';
 import type { Program, ProbeResult, Service, StackContext } from '../service.js';
 
-const PG_MAJOR = '15';
+/**
+ * The server settings TimescaleDB needs: its library preloaded (CREATE EXTENSION kills a session
+ * on a server without it), telemetry off (nothing leaves the machine), and worker slots for its
+ * job scheduler (one per database with the extension, plus the jobs: compression, retention,
+ * aggregate refresh) beside PostgreSQL's default 8 for parallel queries.
+ */
+export const TIMESCALEDB_SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  shared_preload_libraries: 'timescaledb',
+  'timescaledb.telemetry_level': 'off',
+  'timescaledb.max_background_workers': '16',
+  max_worker_processes: '27',
+};
 
-/** Debian's PostgreSQL 15 as an own cluster in the state dir: database iot_data, user iot_user. */
+/**
+ * Debian's PostgreSQL 15 as an own cluster in the state dir: database iot_data, user iot_user;
+ * with TimescaleDB preloaded unless POSTGRES_FLAVOR=native.
+ */
 export class PostgresService implements Service {
   readonly name = 'postgres';
   readonly stage = 0;
   readonly startTimeoutMs = 60_000;
-  readonly binDir = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
+  readonly binDir: string;
   readonly dataDir: string;
   readonly socketDir: string;
 
   constructor(private readonly c: StackConfig) {
+    this.binDir = c.postgres.binDir;
     this.dataDir = join(c.stateDir, 'postgres', 'data');
     this.socketDir = join(c.stateDir, 'postgres', 'run');
+  }
+
+  /** Where the server loads libraries from: `$libdir`, beside bin/ in Debian's layout. */
+  get libDir(): string {
+    return join(dirname(this.binDir), 'lib');
   }
 
   ports() {
@@ -34,6 +54,14 @@ export class PostgresService implements Service {
         fix: 'run `make deps` (installs Debian package postgresql-15)',
       },
       { binary: join(this.binDir, 'initdb'), fix: 'run `make deps` (installs Debian package postgresql-15)' },
+      ...(this.c.postgres.flavor === 'timescale'
+        ? [
+            {
+              binary: join(this.libDir, 'timescaledb.so'),
+              fix: 'run `make deps` (builds TimescaleDB from ../shared/vendor or its GitHub release), or set POSTGRES_FLAVOR=native for plain PostgreSQL',
+            },
+          ]
+        : []),
     ];
   }
 
@@ -57,6 +85,9 @@ export class PostgresService implements Service {
           'shared_buffers=256MB',
           '-c',
           'log_min_messages=warning',
+          ...(this.c.postgres.flavor === 'timescale'
+            ? Object.entries(TIMESCALEDB_SERVER_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`])
+            : []),
         ],
         user: 'postgres',
         // SIGTERM is PostgreSQL's smart shutdown, which waits for every client to leave;
@@ -149,6 +180,37 @@ export class PostgresService implements Service {
     } finally {
       await sql.end({ timeout: 5 });
     }
+    if (this.c.postgres.flavor === 'timescale') await this.noteNativeSchema(ctx);
+  }
+
+  /**
+   * A state dir from before TimescaleDB was the default holds iot_data with the native schema,
+   * which a database keeps (the migrator never converts one): say how to start afresh.
+   */
+  private async noteNativeSchema(ctx: StackContext): Promise<void> {
+    const sql = postgres({
+      host: this.socketDir,
+      port: this.c.postgres.port,
+      user: 'postgres',
+      database: this.c.postgres.database,
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: 5,
+    });
+    try {
+      const [probe] = await sql<{ migrated: boolean }[]>`
+        select to_regclass('public.schema_migrations') is not null as migrated`;
+      const rows = probe?.migrated
+        ? await sql<{ flavor: string }[]>`select flavor from schema_migrations limit 1`
+        : [];
+      if (rows[0]?.flavor === 'native') {
+        ctx.log(
+          `postgres: ${this.c.postgres.database} keeps the native schema it was created with; for TimescaleDB start afresh: make stack-down && rm -rf ${join(this.c.stateDir, 'postgres')}`,
+        );
+      }
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   }
 
   /** A superuser connection over the unix socket (trusted locally). */
@@ -189,10 +251,19 @@ export class PostgresService implements Service {
       onnotice: () => {},
     });
     try {
-      const rows = await sql`select 1 as one, current_setting('server_version') as version`;
+      const rows = await sql`
+        select 1 as one, current_setting('server_version') as version,
+               (select default_version from pg_available_extensions where name = 'timescaledb') as timescaledb,
+               exists (select 1 from pg_settings where name = 'timescaledb.max_background_workers'
+                                                  and vartype = 'integer') as preloaded`;
+      const r = rows[0];
+      const timescale = r?.timescaledb
+        ? `, TimescaleDB ${r.timescaledb}${r.preloaded ? '' : ' not preloaded'}`
+        : '';
+      const wanted = this.c.postgres.flavor === 'timescale';
       return {
-        ok: rows[0]?.one === 1,
-        detail: `SELECT 1 ok on ${database} (PostgreSQL ${rows[0]?.version})`,
+        ok: r?.one === 1 && (!wanted || r.preloaded === true),
+        detail: `SELECT 1 ok on ${database} (PostgreSQL ${r?.version}${timescale})`,
       };
     } catch (err) {
       return { ok: false, detail: `SELECT 1 on ${database}: ${(err as Error).message}` };

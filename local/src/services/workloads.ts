@@ -47,6 +47,11 @@ export class WorkloadService implements Service {
           [`${envPrefix}_METRICS_HOST`]: this.c.host,
           [`${envPrefix}_METRICS_PORT`]: String(this.port),
           IOTPIPE_ROOT: this.c.repoRoot,
+          // The schema follows the server: a native stack does not preload TimescaleDB even where
+          // it is installed, and the sink's `auto` would refuse such a server.
+          ...(this.workload === 'sink'
+            ? { POSTGRES_FLAVOR: this.c.postgres.flavor === 'native' ? 'native' : 'auto' }
+            : {}),
         },
         stopWaitSecs: 30,
       },

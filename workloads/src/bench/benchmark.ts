@@ -7,7 +7,13 @@ import { Resvg } from '@resvg/resvg-js';
 import { logLevel } from 'kafkajs';
 import { createKafka } from '../kafka/client.js';
 import { loadSinkConfig } from '../sink/config.js';
-import { databaseCeilings, kafkaCeiling, mqttCeiling, type Ceilings } from './ceilings.js';
+import {
+  databaseCeilings,
+  kafkaCeiling,
+  mqttCeiling,
+  otherFlavorCeilings,
+  type Ceilings,
+} from './ceilings.js';
 import type { BenchConfig, BenchVariant } from './config.js';
 import { BenchPipeline, createTopic, type StepResult } from './pipeline.js';
 import {
@@ -109,7 +115,20 @@ export class Benchmark {
       this.log(`ceiling 1/3: PostgreSQL COPY and the sink's staging insert, ${rows} rows each ...`);
       const db = await databaseCeilings(pipeline.database, rows, cfg.seed, batch);
       this.log(
-        `  COPY ${Math.round(db.copy)} rows/s, staging insert (batch ${batch}) ${Math.round(db.staging)} rows/s`,
+        `  ${pipeline.schemaFlavor}: COPY ${Math.round(db.copy)} rows/s, staging insert (batch ${batch}) ${Math.round(db.staging)} rows/s`,
+      );
+      const other = await otherFlavorCeilings(
+        pipeline.database,
+        pipeline.schemaFlavor,
+        `${pipeline.id.replace(/-/g, '_')}_other`,
+        rows,
+        cfg.seed,
+        batch,
+      );
+      this.log(
+        other
+          ? `  ${other.flavor}: COPY ${Math.round(other.copy)} rows/s, staging insert ${Math.round(other.staging)} rows/s`
+          : '  the other schema flavour cannot run on this server: not measured',
       );
       this.log(`ceiling 2/3: Kafka produce+consume, ${rows} Avro records, acks=all ...`);
       const kafkaTopic = `${pipeline.id}-kafka`;
@@ -139,8 +158,12 @@ export class Benchmark {
       );
       this.log(`  ${Math.round(mq.messages)} messages/s = ${Math.round(mq.readings)} readings/s`);
       return {
+        schema_flavor: pipeline.schemaFlavor,
         copy_rows_per_s: db.copy,
         staging_insert_rows_per_s: db.staging,
+        other_flavor: other
+          ? { flavor: other.flavor, copy_rows_per_s: other.copy, staging_insert_rows_per_s: other.staging }
+          : null,
         staging_batch_size: batch,
         kafka_records_per_s: kafka.both,
         kafka_produce_records_per_s: kafka.produce,

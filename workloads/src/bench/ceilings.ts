@@ -5,6 +5,7 @@ import { logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import postgres from 'postgres';
 import type { ConnectionConfig } from '../config/common.js';
+import { Migrator, timescaleSupport, type DbFlavor } from '../db/migrator.js';
 import { AvroSerializer } from '../kafka/avro.js';
 import { createKafka } from '../kafka/client.js';
 import { sensorReadingToAvro } from '../kafka/records.js';
@@ -19,10 +20,17 @@ import { ratePerSec } from './stats.js';
 
 /** What the real parts can do alone, measured with the same data the pipeline carries. */
 export interface Ceilings {
+  /** The schema flavour of the pipeline's database (POSTGRES_FLAVOR), which the two below measure. */
+  schema_flavor?: DbFlavor;
   /** One COPY of all rows straight into sensor_readings. */
   copy_rows_per_s: number;
   /** The sink's own transaction (COPY into staging + idempotent INSERT ... SELECT + commit). */
   staging_insert_rows_per_s: number;
+  /**
+   * The same two on the other flavour, in a database of the same server: the TimescaleDB
+   * hypertable beside the natively partitioned table. Null where the server has one flavour only.
+   */
+  other_flavor?: { flavor: DbFlavor; copy_rows_per_s: number; staging_insert_rows_per_s: number } | null;
   staging_batch_size: number;
   /** Avro records produced (acks=all, idempotent) and consumed at once, first send to last receipt. */
   kafka_records_per_s: number;
@@ -64,6 +72,39 @@ export function sampleReadings(
 }
 
 const since = (t0: number) => performance.now() - t0;
+
+/**
+ * The database ceilings on the flavour other than `flavor`, in a database of its own on the
+ * same server (created, migrated with that flavour, dropped): null where the server cannot
+ * have it (no TimescaleDB, or TimescaleDB installed but not preloaded).
+ */
+export async function otherFlavorCeilings(
+  databaseUrl: string,
+  flavor: DbFlavor,
+  name: string,
+  rows: number,
+  seed: number,
+  batchSize: number,
+): Promise<{ flavor: DbFlavor; copy: number; staging: number } | null> {
+  const other: DbFlavor = flavor === 'timescale' ? 'native' : 'timescale';
+  const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const server = await timescaleSupport(admin);
+    if (other === 'timescale' && !(server.installed && server.preloaded)) return null;
+    await admin.unsafe(`create database ${name}`);
+    try {
+      const url = new URL(databaseUrl);
+      url.pathname = `/${name}`;
+      await new Migrator({ databaseUrl: url.toString(), flavor: other }).migrate();
+      const db = await databaseCeilings(url.toString(), rows, seed, batchSize);
+      return { flavor: other, ...db };
+    } finally {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
 
 /** Raw COPY into sensor_readings, then the sink's staging transaction in its batch size. */
 export async function databaseCeilings(

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { logLevel, type Admin } from 'kafkajs';
 import postgres from 'postgres';
 import { LocalStack, loadStackConfig } from '@iotpipe/local';
-import { Migrator } from '../db/migrator.js';
+import { Migrator, type DbFlavor } from '../db/migrator.js';
 import { createKafka } from '../kafka/client.js';
 import { manifestDigest, type Manifest } from '../simulator/manifest.js';
 import type { BenchConfig, BenchVariant, StageKind } from './config.js';
@@ -93,6 +93,7 @@ export class BenchPipeline {
   private sql?: postgres.Sql;
   private databaseUrl = '';
   private databaseName = '';
+  private flavor?: DbFlavor;
 
   constructor(
     private readonly config: BenchConfig,
@@ -109,6 +110,12 @@ export class BenchPipeline {
 
   get database(): string {
     return this.databaseUrl;
+  }
+
+  /** The schema flavour the migrator chose for the database (after prepare()). */
+  get schemaFlavor(): DbFlavor {
+    if (!this.flavor) throw new Error('BenchPipeline.prepare() has not run');
+    return this.flavor;
   }
 
   /** A fresh database with the project's migrations, and fresh topics. */
@@ -131,7 +138,7 @@ export class BenchPipeline {
     }
     base.pathname = `/${name}`;
     this.databaseUrl = base.toString();
-    await new Migrator({ databaseUrl: this.databaseUrl }).migrate();
+    this.flavor = (await new Migrator({ databaseUrl: this.databaseUrl }).migrate()).flavor;
     this.sql = postgres(this.databaseUrl, { max: 2, onnotice: () => {} });
 
     this.admin = createKafka(this.config.connection.kafkaBrokers, `${this.id}-admin`, {

@@ -121,6 +121,28 @@ describe('report', () => {
     expect(md).toContain('Stopped: after step 3');
   });
 
+  it('markdown names the flavour the pipeline writes and gives the other flavour its own rows', () => {
+    const md = renderMarkdown(
+      {
+        ...result,
+        ceilings: {
+          ...result.ceilings!,
+          schema_flavor: 'timescale',
+          other_flavor: { flavor: 'native', copy_rows_per_s: 91_000, staging_insert_rows_per_s: 31_000 },
+        },
+      },
+      null,
+    );
+    expect(md).toContain(
+      '| PostgreSQL COPY | 80,000 rows/s | one COPY of 100,000 rows into the sensor_readings hypertable (TimescaleDB) (the pipeline writes here) |',
+    );
+    expect(md).toContain(
+      '| PostgreSQL COPY, native | 91,000 rows/s | the same COPY into sensor_readings, natively partitioned',
+    );
+    expect(md).toContain('| PostgreSQL staging insert, native | 31,000 rows/s |');
+    expect(renderMarkdown(result, null)).not.toContain('COPY, native');
+  });
+
   it('svg plots three percentiles and four ceilings', () => {
     const svg = renderSvg(result);
     expect(svg.startsWith('<svg')).toBe(true);

@@ -96,12 +96,27 @@ export function renderMarkdown(result: BenchResult, pngName: string | null): str
   L.push('## Ceilings of the parts (same run, same data)', '');
   if (c) {
     L.push('| part | measured | what |', '| --- | ---: | --- |');
+    const table = (flavor: string | undefined) =>
+      flavor === 'timescale'
+        ? 'the sensor_readings hypertable (TimescaleDB)'
+        : flavor === 'native'
+          ? 'sensor_readings, natively partitioned'
+          : 'sensor_readings';
     L.push(
-      `| PostgreSQL COPY | ${int(c.copy_rows_per_s)} rows/s | one COPY of ${int(c.rows)} rows into sensor_readings |`,
+      `| PostgreSQL COPY | ${int(c.copy_rows_per_s)} rows/s | one COPY of ${int(c.rows)} rows into ${table(c.schema_flavor)}${c.schema_flavor ? ' (the pipeline writes here)' : ''} |`,
     );
     L.push(
       `| PostgreSQL staging insert | ${int(c.staging_insert_rows_per_s)} rows/s | the sink's transaction: COPY to staging + idempotent INSERT ... SELECT + commit, ${c.staging_batch_size} rows each |`,
     );
+    if (c.other_flavor) {
+      const o = c.other_flavor;
+      L.push(
+        `| PostgreSQL COPY, ${o.flavor} | ${int(o.copy_rows_per_s)} rows/s | the same COPY into ${table(o.flavor)}, a database of the same server |`,
+      );
+      L.push(
+        `| PostgreSQL staging insert, ${o.flavor} | ${int(o.staging_insert_rows_per_s)} rows/s | the sink's transaction there |`,
+      );
+    }
     L.push(
       `| Kafka produce+consume | ${int(c.kafka_records_per_s)} records/s | Avro, acks=all, idempotent, 3 brokers, min ISR 2, consumed at once (produce alone ${int(c.kafka_produce_records_per_s)}/s) |`,
     );

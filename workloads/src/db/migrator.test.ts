@@ -61,16 +61,34 @@ describe('chooseFlavor', () => {
   const filesOnly = { installed: true, preloaded: false };
   const ready = { installed: true, preloaded: true };
 
-  it('auto takes TimescaleDB only where CREATE EXTENSION can succeed', () => {
+  it('auto takes TimescaleDB where it is installed and plain PostgreSQL where it is not', () => {
     expect(chooseFlavor('auto', none)).toBe('native');
     expect(chooseFlavor('auto', ready)).toBe('timescale');
   });
 
-  it('an explicit choice is taken as it is', () => {
+  it('native is taken anywhere, timescale only where the server runs it', () => {
     expect(chooseFlavor('native', ready)).toBe('native');
     expect(chooseFlavor('native', filesOnly)).toBe('native');
     expect(chooseFlavor('timescale', ready)).toBe('timescale');
+    expect(() => chooseFlavor('timescale', none)).toThrow(/has no TimescaleDB extension: install it/);
   });
+
+  it.each(['auto', 'timescale'] as const)(
+    '%s on a server with the extension files but no preload stops with the fix, in one line',
+    (choice) => {
+      let message = '';
+      try {
+        chooseFlavor(choice, filesOnly);
+      } catch (err) {
+        expect(err).toBeInstanceOf(MigrationError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(
+        /^TimescaleDB is installed but the server does not preload it: add shared_preload_libraries = 'timescaledb' .* POSTGRES_FLAVOR=native/,
+      );
+      expect(message).not.toContain('\n');
+    },
+  );
 
   it('a migrated database keeps its flavour; an explicit choice against it is refused', () => {
     expect(chooseFlavor('auto', ready, 'native')).toBe('native');

@@ -10,9 +10,11 @@ import { readingsTableDdl } from './readings-table.js';
 export type DbFlavor = SchemaFlavor;
 
 /**
- * What the operator asks for (POSTGRES_FLAVOR, declared in the contract): `timescale` or
- * `native` outright, or `auto`: TimescaleDB where the server can run it, native where the
- * extension is not installed.
+ * What the operator asks for (POSTGRES_FLAVOR, declared in the contract): `native` outright;
+ * `timescale`, refused where the server cannot run it; or `auto`: TimescaleDB where the
+ * extension is installed, native where it is not. A server with the extension's files that does
+ * not preload its library is refused by both (with the fix), since CREATE EXTENSION would kill
+ * the session.
  */
 export { FLAVOR_CHOICES, type FlavorChoice } from '@iotpipe/contract';
 
@@ -89,6 +91,8 @@ export function planMigrations(files: readonly string[], flavor: DbFlavor): Migr
   });
 }
 
+const NOT_INSTALLED =
+  'POSTGRES_FLAVOR=timescale but the server has no TimescaleDB extension: install it (on the local stack: make deps) or set POSTGRES_FLAVOR=native or auto';
 const NOT_PRELOADED =
   "TimescaleDB is installed but the server does not preload it: add shared_preload_libraries = 'timescaledb' to postgresql.conf and restart PostgreSQL (or set POSTGRES_FLAVOR=native for plain PostgreSQL)";
 
@@ -108,10 +112,12 @@ export function chooseFlavor(choice: FlavorChoice, server: TimescaleSupport, exi
     return existing;
   }
   if (choice === 'native') return 'native';
-  if (choice === 'timescale') return 'timescale';
-  // auto: TimescaleDB only where CREATE EXTENSION can succeed. A server with the files but
-  // without the preload would kill the session that tries it.
-  return server.installed && server.preloaded ? 'timescale' : 'native';
+  if (choice === 'timescale' && !server.installed) throw new MigrationError(NOT_INSTALLED);
+  if (!server.installed) return 'native';
+  // The files are there, so TimescaleDB is meant: without the preload, CREATE EXTENSION would
+  // kill the session (FATAL), which a client sees only as a closed connection. Say it instead.
+  if (!server.preloaded) throw new MigrationError(NOT_PRELOADED);
+  return 'timescale';
 }
 
 export function checksum(text: string): string {
@@ -164,6 +170,15 @@ export class Migrator {
     const sql = postgres(this.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
     try {
       await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+      const [tracked] = await sql<{ exists: boolean }[]>`
+        select to_regclass('schema_migrations') is not null as exists`;
+      const applied = tracked?.exists
+        ? await sql<{ version: number; name: string; flavor: DbFlavor; checksum: string }[]>`
+            select version, name, flavor, checksum from schema_migrations order by version`
+        : [];
+      // Decided before anything is created: a server that cannot take the flavour is refused
+      // with the fix while the database is still untouched.
+      const flavor = chooseFlavor(this.choice, await timescaleSupport(sql), applied[0]?.flavor);
       await sql`
         create table if not exists schema_migrations (
           version integer primary key,
@@ -172,9 +187,6 @@ export class Migrator {
           checksum text not null,
           applied_at timestamptz not null default now()
         )`;
-      const applied = await sql<{ version: number; name: string; flavor: DbFlavor; checksum: string }[]>`
-        select version, name, flavor, checksum from schema_migrations order by version`;
-      const flavor = chooseFlavor(this.choice, await timescaleSupport(sql), applied[0]?.flavor);
       const plan = planMigrations(readdirSync(this.dir), flavor);
       for (const row of applied) {
         const m = plan.find((p) => p.version === row.version);

@@ -2,7 +2,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { classifyPostgresFailure, classifyRegistryFailure, sqlState } from '@iotpipe/runtime';
 import { describePgError } from '../db/errors.js';
-import { Migrator } from '../db/migrator.js';
+import { MigrationError, Migrator } from '../db/migrator.js';
 import { AvroSerializer } from '../kafka/avro.js';
 import { createKafka, resendingProducer } from '../kafka/client.js';
 import { deadLetterToAvro } from '../kafka/records.js';
@@ -347,6 +347,9 @@ export class KafkaSink {
 
   private isTemporary(what: Dependency, err: unknown): boolean {
     if (err instanceof RecordDecodeError) return false;
+    // The server cannot take this schema (e.g. TimescaleDB not preloaded): waiting will not fix
+    // it; the sink stops at start with the one-line reason.
+    if (err instanceof MigrationError) return false;
     if (what === 'registry') return classifyRegistryFailure(err) === 'temporary';
     if (what === 'dlq') return true; // the broker will be back: resend the whole send (see resendingProducer)
     // An unexpected error (missing table, permissions) is a deployment problem: wait for the fix

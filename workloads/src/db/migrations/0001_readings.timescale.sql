@@ -1,6 +1,6 @@
--- sensor_readings where the TimescaleDB extension is available (the cluster's timescaledb-ha
--- image): a hypertable with daily chunks and compression. time_bucket, first and last come from
--- the extension. UNTESTED here: TimescaleDB is not packaged for the development machine.
+-- sensor_readings on TimescaleDB (the local stack's default, built from the 2.28.3 release source;
+-- timescale/timescaledb:2.28.3-pg15 on Kubernetes): a hypertable with daily chunks, aligned to UTC
+-- midnight, compressed after a week. time_bucket, first and last come from the extension.
 
 CREATE EXTENSION IF NOT EXISTS timescaledb;
 
@@ -44,7 +44,7 @@ CREATE TABLE sensor_readings (
     CHECK (device_metadata IS NULL OR jsonb_typeof(device_metadata) = 'object')
 );
 
-SELECT create_hypertable('sensor_readings', 'timestamp', chunk_time_interval => INTERVAL '1 day');
+SELECT create_hypertable('sensor_readings', by_range('timestamp', INTERVAL '1 day'));
 
 CREATE INDEX sensor_readings_type_time_idx ON sensor_readings (device_type, "timestamp" DESC);
 CREATE INDEX sensor_readings_anomaly_idx ON sensor_readings ("timestamp" DESC) WHERE is_anomaly;
@@ -54,8 +54,10 @@ ALTER TABLE sensor_readings SET (
   timescaledb.compress_segmentby = 'device_id',
   timescaledb.compress_orderby = '"timestamp" DESC'
 );
--- Chunks older than a week are compressed; archiving (iotpipe_maintain) moves rows out before
--- POSTGRES_ARCHIVE_AFTER_DAYS and drop_chunks removes them.
+-- Chunks older than a week are compressed (segments per device, newest first: the README's
+-- per-device queries read one segment); archiving (iotpipe_maintain) copies rows older than
+-- POSTGRES_ARCHIVE_AFTER_DAYS to the archive and drops their chunks. Late rows may still land in
+-- a compressed chunk: TimescaleDB inserts into it and ON CONFLICT still sees the compressed rows.
 SELECT add_compression_policy('sensor_readings', INTERVAL '7 days');
 
 CREATE TABLE sensor_readings_archive (
@@ -63,4 +65,4 @@ CREATE TABLE sensor_readings_archive (
   archived_at timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT sensor_readings_archive_natural_key UNIQUE (device_id, "timestamp", reading_id)
 );
-SELECT create_hypertable('sensor_readings_archive', 'timestamp', chunk_time_interval => INTERVAL '7 days');
+SELECT create_hypertable('sensor_readings_archive', by_range('timestamp', INTERVAL '7 days'));
