@@ -316,6 +316,17 @@ export function memoryRequests(objects: readonly ManifestObject[]): {
       parts[`KafkaNodePool/${o.metadata.name}`] =
         req(spec) * ((spec?.['replicas'] as number | undefined) ?? 0);
     }
+    if (o.kind === 'IoTPipeline') {
+      // The operator's stage pods, one container of spec.resources each; absent replicas are the
+      // CRD's default (1), an absent simulator runs none.
+      const stage = (name: string) => spec?.[name] as { replicas?: number; enabled?: boolean } | undefined;
+      const pods =
+        (stage('adapter')?.replicas ?? 1) +
+        (stage('sink')?.replicas ?? 1) +
+        (stage('processor')?.enabled === false ? 0 : (stage('processor')?.replicas ?? 1)) +
+        (stage('simulator') === undefined ? 0 : 1);
+      parts[`IoTPipeline/${o.metadata.name} stages`] = req(spec) * pods;
+    }
     if (o.kind === 'Kafka') {
       const entity = spec?.['entityOperator'] as { topicOperator?: never; userOperator?: never } | undefined;
       parts[`Kafka/${o.metadata.name} topic operator`] = req(entity?.topicOperator);

@@ -228,6 +228,7 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(user.spec.authorization.acls.map((a) => a.resource.name)).toEqual([
       'kafkasql-journal',
       'kafkasql-snapshots',
+      'registry-events',
       'apicurio-registry-',
     ]);
     const registry = JSON.stringify(find(objects, 'Deployment', 'apicurio-registry'));

@@ -147,7 +147,7 @@ export function synthPlatform(options: PlatformOptions): ManifestFile[] {
         dashboards: options.inputs.dashboards,
       }),
     ],
-    ['90-sample-pipeline.yaml', new SamplePipelineChart(app, 'sample-pipeline', { namespace })],
+    ['90-sample-pipeline.yaml', new SamplePipelineChart(app, 'sample-pipeline', ns)],
   ];
   return charts.map(([file, chart]) => ({ file, objects: chart.toJson() as ManifestObject[] }));
 }

@@ -50,6 +50,11 @@ export interface Profile {
     readonly nodePort: number;
   };
   readonly operator: { readonly replicas: number; readonly resources: ContainerResources };
+  /**
+   * Each stage container of the sample IoTPipeline (its spec.resources). Without requests the
+   * stages are BestEffort: on a busy node they got so little CPU that Node.js took minutes to load.
+   */
+  readonly pipeline: { readonly resources: ContainerResources };
   /** The credentials Job (charts/credentials.ts). */
   readonly credentials: ContainerResources;
   readonly alerting: { readonly to: string; readonly from: string; readonly smarthost: string };
@@ -100,10 +105,13 @@ const PROFILES: Record<ProfileName, Profile> = {
       storage: '256Mi',
       resources: res('20m', '32Mi', '500m', '128Mi'),
       // A Node.js process (iotpipe mosquitto-exporter); the init container shares this sizing.
-      exporter: res('5m', '48Mi', '100m', '96Mi'),
+      // Loading the CLI peaks at about 200 MiB RSS: with a 96Mi limit it was OOM-killed at start.
+      exporter: res('5m', '96Mi', '100m', '256Mi'),
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 1, resources: res('20m', '96Mi', '500m', '192Mi') },
+    // A stage's Node.js process holds 100 to 170 MiB (RSS on the local node).
+    pipeline: { resources: res('50m', '160Mi', '1', '384Mi') },
     credentials: res('20m', '64Mi', '500m', '128Mi'),
     alerting: {
       to: 'oncall@iotpipe.local',
@@ -138,10 +146,11 @@ const PROFILES: Record<ProfileName, Profile> = {
     mosquitto: {
       storage: '10Gi',
       resources: res('200m', '256Mi', '2', '1Gi'),
-      exporter: res('10m', '64Mi', '200m', '128Mi'),
+      exporter: res('10m', '128Mi', '200m', '256Mi'),
       nodePort: MQTT_NODE_PORT,
     },
     operator: { replicas: 2, resources: res('50m', '128Mi', '1', '256Mi') },
+    pipeline: { resources: res('250m', '256Mi', '2', '1Gi') },
     credentials: res('20m', '64Mi', '500m', '128Mi'),
     alerting: {
       to: 'oncall@example.com',

@@ -66,3 +66,12 @@ export type SimulatedType = (typeof SIMULATED_TYPES)[number];
  * the operator's default bootstrap `<cluster>-kafka-bootstrap:<port>`.
  */
 export const STRIMZI_CLIENT_PORT = 9093;
+
+/**
+ * How long one of our Node.js processes (a stage, the Mosquitto exporter, the operator) may take
+ * to answer /healthz after its container starts, before its liveness probe counts: 2 s x 90 = 3
+ * minutes. Loading the CLI costs about 1.3 s of CPU; on a busy node, under a CPU limit of 100m or
+ * with few CPU shares, that took minutes, and a liveness probe alone killed the pods over and over
+ * before they listened (seen on the local node: the stages 5 times in 10 minutes).
+ */
+export const NODE_PROCESS_STARTUP = { periodSeconds: 2, failureThreshold: 90 } as const;

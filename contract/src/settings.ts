@@ -104,11 +104,6 @@ function isSecretValue(v: unknown): v is SecretValue {
   return typeof v === 'object' && v !== null && 'secretKeyRef' in v;
 }
 
-/** The variable of each setting of a group (for docs and tests). */
-export function envNames(group: SettingGroup): string[] {
-  return Object.values(group).map((s) => s.env);
-}
-
 // --- builders -------------------------------------------------------------------------------
 
 interface Base<T> {

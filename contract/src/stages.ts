@@ -212,7 +212,7 @@ export function databaseUrlOf(c: {
 }
 
 /** A '-'-free MQTT topic filter: `+` only as a whole level, `#` only as the whole last level. */
-export function mqttFilterProblem(f: string): string | undefined {
+function mqttFilterProblem(f: string): string | undefined {
   const levels = f.split('/');
   const ok =
     !f.startsWith('$') &&

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -35,19 +35,6 @@ export function run(
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
-
-/** Runs a command inheriting stdio (for long steps whose progress the user should see). */
-export function runVisible(
-  cmd: string,
-  args: readonly string[],
-  opts: { cwd?: string } = {},
-): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('error', reject);
-    child.on('exit', (code) => resolvePromise(code ?? 1));
   });
 }
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPERATOR_METRICS_PORT } from '@iotpipe/contract';
 
 /** A bad setting: names the field and the env variable it came from. */
 export class ConfigError extends Error {
@@ -126,7 +127,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
     );
   }
   return {
-    metricsPort: r.int('metricsPort', 'OPERATOR_METRICS_PORT', 8080, 0, 65_535),
+    metricsPort: r.int('metricsPort', 'OPERATOR_METRICS_PORT', OPERATOR_METRICS_PORT, 0, 65_535),
     metricsHost: r.string('metricsHost', 'OPERATOR_METRICS_HOST', '0.0.0.0'),
     watchNamespace,
     schemaRegistryUrl,

@@ -34,7 +34,7 @@ function field(err: unknown, name: string): unknown {
 }
 
 /** A lost, refused or timed-out connection, whoever reported it (also as an error's cause). */
-export function isConnectionFailure(err: unknown, depth = 0): boolean {
+function isConnectionFailure(err: unknown, depth = 0): boolean {
   const code = field(err, 'code');
   if (typeof code === 'string' && SOCKET_CODES.has(code)) return true;
   const message = field(err, 'message');

@@ -153,7 +153,7 @@ describe('adapter: unreachable dependencies', () => {
     );
     expect(await metric(run, 'iotpipe_adapter_dependency_up{dependency="kafka"}')).toBe(0);
     expect(await metric(run, 'mqtt_adapter_delivery_latency_seconds_count')).toBe(0); // nothing acked
-    expect(await metric(run, 'mqtt_adapter_in_flight_messages')).toBe(4); // one per lane, the 5th waits at the broker
+    expect(await metric(run, 'mqtt_adapter_in_flight_messages')).toBe(4); // the Receive Maximum (ADAPTER_MAX_IN_FLIGHT=4): the 5th waits at the broker
     expect(lines(run.log, /kafka unreachable/)).toBe(1);
 
     await createTopic(topic, 3);

@@ -155,7 +155,7 @@ describe('adapter: MQTT -> Kafka on the local stack', () => {
             ['movement_counter', 66],
           ];
           for (const [kind, value] of each) {
-            // Which hearing wins is a race between lanes: the time source is either.
+            // Either gateway's hearing may be the one kept: the time source is either.
             expected.set(`${m}_${kind}#${seq}`, {
               value,
               source: 'RUUVI_GATEWAY',

@@ -13,6 +13,7 @@ import { AVRO_LOGICAL_TYPES } from '../../workloads/src/simulator/outputs.js';
 import type { GenericReadingJson, RuuviGatewayMessage } from '../../workloads/src/simulator/payloads.js';
 import { Simulator } from '../../workloads/src/simulator/simulator.js';
 import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const connectionEnv = {
   MQTT_URL: stackEndpoints.mqttUrl,
@@ -38,10 +39,12 @@ const runEnv = {
   SIM_CONNECTIONS: '2',
 };
 
-async function runSimulator(env: Record<string, string>): Promise<{ manifest: Manifest; logs: string[] }> {
+async function runSimulator(
+  env: Record<string, string>,
+  logs: string[] = [],
+): Promise<{ manifest: Manifest; logs: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'it-sim-'));
   const manifestPath = join(dir, 'manifest.json');
-  const logs: string[] = [];
   const sim = new Simulator(loadSimulatorConfig({ ...env, SIM_MANIFEST: manifestPath }), {
     log: (l) => logs.push(l),
   });
@@ -141,6 +144,53 @@ describe('iotpipe simulate', () => {
       manifest.counts_per_device,
     );
     expect(manifest.anomalous_reading_ids.length).toBeGreaterThan(0);
+  });
+
+  it('MQTT output: a broker not there yet is waited for with backoff, then gets every message', async () => {
+    const id = uniqueName('it-sim-late');
+    const subscriber = await mqtt.connectAsync(stackEndpoints.mqttUrl, {
+      clientId: `${id}-sub`,
+      username: stackConfig.mqtt.user,
+      password: stackConfig.mqtt.password,
+      clean: true,
+    });
+    cleanups.push(() => subscriber.endAsync(true));
+    let messages = 0;
+    subscriber.on('message', () => messages++);
+    await subscriber.subscribeAsync(`${id}/#`, { qos: 1 });
+    // The broker as the simulator sees it: a port where nothing listens yet (connection refused).
+    const broker = new TcpProxy('127.0.0.1', stackConfig.mqtt.port);
+    await broker.reserve();
+    cleanups.push(() => broker.cut());
+    const logs: string[] = [];
+    const run = runSimulator(
+      {
+        ...runEnv,
+        MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
+        SIM_COUNT: '500',
+        SIM_CONNECTIONS: '1',
+        SIM_MQTT_TOPIC_PREFIX: `${id}/sim`,
+        SIM_RUUVI_TOPIC_PREFIX: `${id}/ruuvi`,
+        SIM_MQTT_CLIENT_ID: `${id}-pub`,
+      },
+      logs,
+    );
+    let failed = false;
+    void run.catch(() => (failed = true));
+    for (let i = 0; i < 300 && !failed && !logs.some((l) => l.startsWith('MQTT connect failing')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(failed, 'the simulator gave up on a broker that is not there yet').toBe(false);
+    expect(logs.find((l) => l.startsWith('MQTT connect failing'))).toMatch(
+      /retrying with backoff: .*ECONNREFUSED/,
+    );
+    await broker.open();
+    const { manifest } = await run;
+    expect(logs).toContain('MQTT connect recovered');
+    for (let i = 0; i < 600 && messages < manifest.messages; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(manifest.errors).toBe(0);
+    expect(manifest.total).toBeGreaterThanOrEqual(500);
+    expect(messages).toBe(manifest.messages);
   });
 
   it('Kafka output: records decoded through the registry match the manifest', async () => {

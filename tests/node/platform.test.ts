@@ -11,9 +11,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRepoRoot, loadControlPlaneConfig } from '../../local/src/cluster/config.js';
-import { platformCrdFiles } from '../../local/src/cluster/crds.js';
+import { platformCrdFiles, waitCrdsEstablished } from '../../local/src/cluster/crds.js';
 import { run } from '../../local/src/cluster/exec.js';
-import { kubectl, kubectlJson } from '../support/kubectl.js';
+import { kubectl, kubectlJson, node } from '../support/kubectl.js';
 import { installStrimzi } from '../support/strimzi.js';
 
 const repo = defaultRepoRoot();
@@ -88,7 +88,8 @@ beforeAll(async () => {
   for (const file of await platformCrdFiles(loadControlPlaneConfig())) {
     if (file.includes('prometheus-operator')) await kubectl(['apply', '--server-side', '-f', file]);
   }
-  await kubectl(['wait', '--for=condition=Established', '--all', 'crd', '--timeout=60s']);
+  // kubectl wait --for=condition=Established fails on a CRD that has no status yet: polled instead.
+  await waitCrdsEstablished(node.kubeConfig());
   // Step 4: the CRD and the operator's cluster objects first, then everything.
   await kubectl([
     'apply',
@@ -97,7 +98,7 @@ beforeAll(async () => {
     '-f',
     join(kind, '01-operator-cluster.yaml'),
   ]);
-  await kubectl(['wait', '--for=condition=Established', 'crd/iotpipelines.iotpipe.io', '--timeout=60s']);
+  await waitCrdsEstablished(node.kubeConfig(), ['iotpipelines.iotpipe.io']);
   const files = (await readdir(kind)).filter((f) => f.endsWith('.yaml'));
   expect(files.length).toBeGreaterThan(5);
   await kubectl(['apply', '-f', kind]);
@@ -125,8 +126,22 @@ describe('the kind profile on a real node', () => {
   }, 1_300_000);
 
   it("makes the pipeline's topics through Strimzi's topic operator", async () => {
+    // Polled: `kubectl wait` fails at once on a KafkaTopic our operator has not made yet.
     for (const topic of ['sensors-topic', 'sensors-dlq']) {
-      await kubectl(['-n', NS, 'wait', `kafkatopic/${topic}`, '--for=condition=Ready', '--timeout=300s']);
+      await until(
+        `KafkaTopic ${topic} Ready`,
+        async () => {
+          const t = await kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>([
+            '-n',
+            NS,
+            'get',
+            'kafkatopic',
+            topic,
+          ]);
+          return t.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? t : undefined;
+        },
+        300_000,
+      );
     }
     const topic = await kubectlJson<{ spec: { topicName: string; partitions: number; replicas: number } }>([
       '-n',

@@ -52,7 +52,19 @@ export async function snapshotMachine(node: NodeConfig): Promise<MachineSnapshot
     ...lines(await cmd('ip6tables-save', [])).map((l) => `v6 ${l}`),
   ]
     .filter((l) => !/^v\d # /.test(l))
+    // CNI-* chains and the rules into them are podman's (its bridge, portmap and firewall plugins,
+    // for other engineers' containers); the node's CNI config has none of those plugins.
+    .filter((l) => !/\bCNI-/.test(l))
     .map((l) => l.replace(/ \[\d+:\d+\]$/, ''));
+  // podman's bridge (cni-podman0), made by other engineers' containers at any time and never
+  // removed by podman, and the veths of their containers attached to it.
+  const podmanDevices = new Set<string>();
+  for (const l of lines(await cmd('ip', ['-o', 'link', 'show']))) {
+    const name = /^\d+: ([^:@]+)/.exec(l)?.[1];
+    if (name !== undefined && (/^cni-podman\d+$/.test(name) || /\bmaster cni-podman\d+\b/.test(l)))
+      podmanDevices.add(name);
+  }
+  const onPodman = (l: string, device: RegExp): boolean => podmanDevices.has(device.exec(l)?.[1] ?? '');
   const mounts = lines(await readFile('/proc/self/mountinfo', 'utf8'))
     .map((l) => l.split(' ')[4] ?? '')
     // podman's storage: image builds of other engineers mount and unmount layers there at any time.
@@ -70,13 +82,20 @@ export async function snapshotMachine(node: NodeConfig): Promise<MachineSnapshot
     sysctls[name] = (await readFile(join('/proc/sys', ...name.split('.')), 'utf8')).trim();
   return {
     processes,
-    addresses: lines(await cmd('ip', ['-o', 'addr', 'show'])).map((l) => l.replace(/\s+valid_lft.*$/, '')),
-    links: lines(await cmd('ip', ['-o', 'link', 'show'])).map((l) => l.replace(/\\\s+link\/.*$/, '')),
-    routes: lines(await cmd('ip', ['route', 'show', 'table', 'all'])),
+    addresses: lines(await cmd('ip', ['-o', 'addr', 'show']))
+      .filter((l) => !onPodman(l, /^\d+: (\S+)/))
+      .map((l) => l.replace(/\s+valid_lft.*$/, '')),
+    links: lines(await cmd('ip', ['-o', 'link', 'show']))
+      .filter((l) => !onPodman(l, /^\d+: ([^:@]+)/))
+      .map((l) => l.replace(/\\\s+link\/.*$/, '')),
+    routes: lines(await cmd('ip', ['route', 'show', 'table', 'all'])).filter(
+      (l) => !onPodman(l, /\bdev (\S+)/),
+    ),
     iptables,
     mounts,
     cgroups: cgroups.sort(),
-    netns: (await readdir('/run/netns').catch(() => [])).sort(),
+    // netns-*: podman's containers' namespaces (the node's pods get cni-*).
+    netns: (await readdir('/run/netns').catch(() => [])).filter((n) => !n.startsWith('netns-')).sort(),
     sysctls,
   };
 }

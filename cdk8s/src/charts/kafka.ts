@@ -152,6 +152,10 @@ export class KafkaChart extends Chart {
             },
           },
           userOperator: {
+            // Strimzi gives the user operator no startup probe, and its liveness probe counts from
+            // 10 s on: on the local node a JVM under a 500m limit took longer to listen, and it was
+            // killed 3 times in 2 minutes. Up to 2 minutes before liveness can kill it.
+            livenessProbe: { initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 6 },
             resources: {
               requests: quantities(p.kafka.userOperator.requests, (q) => KafkaSpecEntityOperatorUserOperatorResourcesRequests.fromString(q)),
               limits: quantities(p.kafka.userOperator.limits, (q) => KafkaSpecEntityOperatorUserOperatorResourcesLimits.fromString(q)),
@@ -202,9 +206,13 @@ export class KafkaChart extends Chart {
     // The registry's storage (kafkasql): kept forever, one partition keeps the journal's order.
     topic('registry-journal', NAMES.registryJournalTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
     topic('registry-snapshots', NAMES.registrySnapshotsTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
+    // Its storage events, one partition for their total order. Missing, the registry's storage
+    // stays down for good (UnknownTopicOrPartitionException, seen on the local node), since it
+    // may not create topics itself.
+    topic('registry-events', NAMES.registryEventsTopic, 1, { 'retention.ms': -1, 'cleanup.policy': 'delete' });
 
     // The registry's principal: its kafkasql journal and snapshots (it reads both back at start,
-    // and its consumers' groups carry the prefix it is given), nothing else.
+    // and its consumers' groups carry the prefix it is given) and its events topic, nothing else.
     const acl = (type: 'topic' | 'group', name: string, patternType: 'literal' | 'prefix', operations: string[]) => ({
       resource: { type, name, patternType },
       operations,
@@ -219,6 +227,8 @@ export class KafkaChart extends Chart {
           acls: [
             acl('topic', NAMES.registryJournalTopic, 'literal', ['Describe', 'DescribeConfigs', 'Read', 'Write']),
             acl('topic', NAMES.registrySnapshotsTopic, 'literal', ['Describe', 'DescribeConfigs', 'Read', 'Write']),
+            // It only publishes its storage events there (for other consumers).
+            acl('topic', NAMES.registryEventsTopic, 'literal', ['Describe', 'DescribeConfigs', 'Write']),
             acl('group', REGISTRY_GROUP_PREFIX, 'prefix', ['Describe', 'Read']),
           ] as unknown as KafkaUserSpecAuthorizationAcls[],
         },

@@ -5,7 +5,7 @@
  * profile maps to the host (kind-cluster.yaml), so an ESP32 or Ruuvi Gateway on the LAN reaches
  * it; and an exporter sidecar (iotpipe mosquitto-exporter) reading $SYS for Prometheus.
  */
-import { MOSQUITTO_EXPORTER, settingsEnv } from '@iotpipe/contract';
+import { MOSQUITTO_EXPORTER, NODE_PROCESS_STARTUP, settingsEnv } from '@iotpipe/contract';
 import { mosquittoConf } from '@iotpipe/local';
 import { Chart, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
@@ -105,6 +105,8 @@ export class MosquittoChart extends Chart {
           }),
           ports: [{ name: 'metrics', containerPort: PORTS.mosquittoExporter }],
           resources: p.mosquitto.exporter,
+          // A Node.js process under a 100m CPU limit: liveness counts once it answers.
+          startupProbe: httpProbe('/healthz', 'metrics', { initialDelaySeconds: 0, ...NODE_PROCESS_STARTUP }),
           livenessProbe: httpProbe('/healthz', 'metrics'),
           readinessProbe: httpProbe('/readyz', 'metrics'),
         },

@@ -1,4 +1,4 @@
-import { STRIMZI_CLIENT_PORT } from '@iotpipe/contract';
+import { METRICS_PORTS, OPERATOR_METRICS_PORT, STRIMZI_CLIENT_PORT } from '@iotpipe/contract';
 
 /**
  * Names other objects refer to (the operator's defaults in operator/src/crd/iotpipeline.ts, the
@@ -17,6 +17,8 @@ export const NAMES = {
   registry: 'apicurio-registry',
   registryJournalTopic: 'kafkasql-journal',
   registrySnapshotsTopic: 'kafkasql-snapshots',
+  /** Apicurio 3's storage events (apicurio.events.kafka.topic, since 3.0.1): without it kafkasql never starts. */
+  registryEventsTopic: 'registry-events',
   alertsTopic: 'iot-alerts',
   timescale: 'timescaledb',
   timescaleHeadless: 'timescaledb-headless',
@@ -55,7 +57,7 @@ export const PORTS = {
   postgresExporter: 9187,
   mqtt: 1883,
   mosquittoExporter: 9234,
-  operatorMetrics: 8080,
-  /** processor, adapter, sink (DESIGN.md; operator/src/children/names.ts METRICS_PORTS). */
-  workloadMetrics: [8001, 8002, 8003],
+  operatorMetrics: OPERATOR_METRICS_PORT,
+  /** processor, adapter, sink (contract: METRICS_PORTS). */
+  workloadMetrics: [METRICS_PORTS.processor, METRICS_PORTS.adapter, METRICS_PORTS.sink],
 } as const;

@@ -7,6 +7,7 @@
 import { Chart, Include, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
+import { NODE_PROCESS_STARTUP } from '@iotpipe/contract';
 import { IMAGES } from '../images.js';
 import { ANYWHERE, API_SERVER_PORTS, podsNamed, PROMETHEUS_PEER } from '../network.js';
 import type { Profile } from '../profiles.js';
@@ -132,10 +133,8 @@ export class OperatorChart extends Chart {
           ],
           ports: [{ name: 'metrics', containerPort: PORTS.operatorMetrics }],
           resources: p.operator.resources,
-          // Node.js loading the operator takes seconds on an idle node but over a minute on a
-          // busy one (seen on the local node: killed by the liveness probe 3 times before it
-          // listened); liveness only counts once it has started, within 3 minutes.
-          startupProbe: httpProbe('/healthz', 'metrics', { initialDelaySeconds: 0, periodSeconds: 2, failureThreshold: 90 }),
+          // Liveness counts only once the process answers (NODE_PROCESS_STARTUP).
+          startupProbe: httpProbe('/healthz', 'metrics', { initialDelaySeconds: 0, ...NODE_PROCESS_STARTUP }),
           livenessProbe: httpProbe('/healthz', 'metrics'),
           readinessProbe: httpProbe('/readyz', 'metrics', { periodSeconds: 5 }),
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],

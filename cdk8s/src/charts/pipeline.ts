@@ -9,13 +9,15 @@ import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { IoTPipeline, IoTPipelineSpecSchemaCompatibility } from '../../imports/iotpipe.io.js';
 import { IMAGES } from '../images.js';
+import type { Profile } from '../profiles.js';
 import { PART_OF } from '../workload.js';
 import { DATABASE_ADDRESS_KEY } from './credentials.js';
 import { NAMES, PORTS } from './names.js';
 
 export class SamplePipelineChart extends Chart {
-  constructor(scope: Construct, id: string, props: ChartProps = {}) {
+  constructor(scope: Construct, id: string, props: ChartProps & { profile: Profile }) {
     super(scope, id, props);
+    const { requests, limits } = props.profile.pipeline.resources;
     new IoTPipeline(this, 'sample', {
       metadata: { name: NAMES.samplePipeline, labels: { 'app.kubernetes.io/part-of': PART_OF } },
       spec: {
@@ -53,6 +55,7 @@ export class SamplePipelineChart extends Chart {
         },
         simulator: { devices: 8, intervalSeconds: 1, anomalyProbability: 0.05, topicPrefix: 'iotpipe/sim' },
         image: IMAGES.workloads,
+        resources: { requests: { ...requests }, limits: { ...limits } },
       },
     });
   }

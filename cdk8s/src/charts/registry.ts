@@ -35,6 +35,7 @@ export class RegistryChart extends Chart {
       APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: NAMES.kafkaBootstrap,
       APICURIO_KAFKASQL_TOPIC: NAMES.registryJournalTopic,
       APICURIO_KAFKASQL_SNAPSHOTS_TOPIC: NAMES.registrySnapshotsTopic,
+      APICURIO_EVENTS_KAFKA_TOPIC: NAMES.registryEventsTopic,
       // The topics are KafkaTopic resources (KafkaChart); auto-create is off on the brokers.
       APICURIO_KAFKASQL_TOPIC_AUTO_CREATE: 'false',
       // The registry's KafkaUser may read groups of this prefix only.
@@ -103,7 +104,11 @@ export class RegistryChart extends Chart {
             { name: 'management', containerPort: PORTS.registryManagement },
           ],
           resources: p.registry.resources,
-          startupProbe: httpProbe('/health/started', 'management', { periodSeconds: 5, failureThreshold: 60 }),
+          // Liveness counts once the kafkasql storage is alive (it has read its journal to the end).
+          // /health/started passes as soon as Quarkus runs; on a busy node the journal then took
+          // longer than the liveness probe allows and the registry was killed over and over.
+          // 10 minutes: Kafka itself may still be starting (the kind walk-through waits 15).
+          startupProbe: httpProbe('/health/live', 'management', { periodSeconds: 5, failureThreshold: 120 }),
           livenessProbe: httpProbe('/health/live', 'management'),
           readinessProbe: httpProbe('/health/ready', 'management', { periodSeconds: 5 }),
           volumeMounts: [

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Stand-alone entry for the make targets until `iotpipe cluster` is wired: node local/dist/cluster/cli.js <command>
+// The make targets' entry (mk/cluster.mk): needs only local/ built. `iotpipe cluster <command>`
+// runs the same commands: node local/dist/cluster/cli.js <command>
 import { CLUSTER_COMMANDS, isClusterCommand, runClusterCommand } from './commands.js';
 
 const command = process.argv[2] ?? '';

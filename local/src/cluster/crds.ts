@@ -203,23 +203,40 @@ export async function installCrds(
     const { status: _status, ...body } = crd;
     await objects.patch(body, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   }
-  const ext = kc.makeApiClient(ApiextensionsV1Api);
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const names = crds.map((c) => c.metadata?.name ?? '');
-  for (const name of names) {
-    for (;;) {
-      const current = await ext.readCustomResourceDefinition({ name });
-      const established =
-        current.status?.conditions?.find((c) => c.type === 'Established')?.status === 'True';
-      if (established) break;
-      if (Date.now() > deadline) {
-        throw new StackError(
-          `CRD ${name} not Established in time: ${JSON.stringify(current.status?.conditions ?? [])}`,
-          'check the kube-apiserver log',
-        );
-      }
-      await sleep(200);
-    }
-  }
+  await waitCrdsEstablished(kc, names, options.timeoutMs);
   return names;
+}
+
+/**
+ * Waits until every named CRD (every CRD of the API server when `names` is undefined) has the
+ * condition Established=True. A CRD just applied has no status for a moment, so it is polled
+ * rather than given to `kubectl wait`, which fails on an object without conditions. Throws
+ * naming each CRD still not Established at the deadline, with its conditions.
+ */
+export async function waitCrdsEstablished(
+  kc: KubeConfig,
+  names?: readonly string[],
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const crds =
+      names === undefined
+        ? (await ext.listCustomResourceDefinition()).items
+        : await Promise.all(names.map((name) => ext.readCustomResourceDefinition({ name })));
+    const pending = crds.filter(
+      (c) => c.status?.conditions?.find((x) => x.type === 'Established')?.status !== 'True',
+    );
+    if (pending.length === 0) return crds.map((c) => c.metadata?.name ?? '');
+    if (Date.now() > deadline) {
+      const what = pending.map((c) => `${c.metadata?.name}: ${JSON.stringify(c.status?.conditions ?? [])}`);
+      throw new StackError(
+        `CRDs not Established after ${timeoutMs / 1000} s: ${what.join('; ')}`,
+        'check the kube-apiserver log',
+      );
+    }
+    await sleep(200);
+  }
 }

@@ -13,7 +13,14 @@ export {
   type ComponentName,
 } from './controlplane.js';
 export { BinaryBuilder, type BuildReport, type ControlPlaneBinaries } from './binaries.js';
-export { installCrds, platformCrdFiles, readCrds, FIELD_MANAGER, type InstallCrdsOptions } from './crds.js';
+export {
+  installCrds,
+  platformCrdFiles,
+  readCrds,
+  waitCrdsEstablished,
+  FIELD_MANAGER,
+  type InstallCrdsOptions,
+} from './crds.js';
 export { loadVersions, type ClusterVersions } from './versions.js';
 export {
   runClusterCommand,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SINK } from '@iotpipe/contract';
+import { NODE_PROCESS_STARTUP, SINK } from '@iotpipe/contract';
 import { defaultedSpec, type IoTPipeline } from '../crd/iotpipeline.js';
 import {
   CHILD_KINDS,
@@ -12,7 +12,9 @@ import {
   desiredReplicas,
   governingService,
   kafkaTopics,
+  podLabelMeta,
   removedStages,
+  serviceMonitor,
   stagesOf,
   supersededWorkloads,
   workload,
@@ -336,6 +338,47 @@ describe('children of an IoTPipeline', () => {
       expect([...c.command, ...c.args]).toEqual(process.command);
       expect(c.env).toEqual(process.env);
     }
+  });
+
+  it('a serving stage is probed on its metrics port, liveness only once it has started', () => {
+    const p = pipeline({ simulator: {} });
+    type Probe = { httpGet: { path: string; port: string }; periodSeconds: number; failureThreshold: number };
+    for (const stage of stagesOf(p)) {
+      const c = containerOf(workload(stage, p)) as Container & {
+        startupProbe?: Probe;
+        livenessProbe?: Probe;
+        readinessProbe?: Probe;
+      };
+      if (workloadProcess(stage, p).metricsPort === null) {
+        expect([c.startupProbe, c.livenessProbe, c.readinessProbe], stage).toEqual([
+          undefined,
+          undefined,
+          undefined,
+        ]);
+        continue;
+      }
+      expect(c.startupProbe, stage).toEqual({
+        httpGet: { path: '/healthz', port: 'metrics' },
+        ...NODE_PROCESS_STARTUP,
+      });
+      expect(c.livenessProbe?.httpGet, stage).toEqual({ path: '/healthz', port: 'metrics' });
+      expect(c.readinessProbe?.httpGet, stage).toEqual({ path: '/readyz', port: 'metrics' });
+    }
+    expect(stagesOf(p)).toContain('simulator');
+  });
+
+  it("the ServiceMonitor labels each stage's series job iotpipe-<stage> and pipeline <name>, as rules and dashboards filter", () => {
+    const [endpoint] = (serviceMonitor(pipeline()).spec as { endpoints: Array<{ relabelings: unknown[] }> })
+      .endpoints;
+    expect(endpoint!.relabelings).toEqual([
+      {
+        sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'],
+        targetLabel: 'job',
+        replacement: 'iotpipe-$1',
+      },
+      { sourceLabels: ['__meta_kubernetes_pod_label_iotpipe_io_pipeline'], targetLabel: 'pipeline' },
+    ]);
+    expect(podLabelMeta(PIPELINE_LABEL)).toBe('__meta_kubernetes_pod_label_iotpipe_io_pipeline');
   });
 
   it('a spec change rolls exactly the workloads whose container changed (pod-template config hash)', () => {

@@ -20,6 +20,7 @@ import {
   CONNECTION,
   disruptionBudget,
   networkPolicy,
+  NODE_PROCESS_STARTUP,
   podsWith,
   PROMETHEUS_PEER,
   workloadObject,
@@ -182,6 +183,8 @@ export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
       ? {}
       : {
           ports: [{ name: 'metrics', containerPort: process.metricsPort, protocol: 'TCP' as const }],
+          // The liveness probe counts only once the process answers (NODE_PROCESS_STARTUP).
+          startupProbe: { httpGet: { path: '/healthz', port: 'metrics' }, ...NODE_PROCESS_STARTUP },
           livenessProbe: {
             httpGet: { path: '/healthz', port: 'metrics' },
             periodSeconds: 10,
@@ -363,6 +366,16 @@ export function metricsService(pipeline: IoTPipeline): ChildObject {
   };
 }
 
+/** The name Prometheus's Kubernetes discovery gives a pod label (`__meta_kubernetes_pod_label_<name>`). */
+export function podLabelMeta(label: string): string {
+  return `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+}
+
+/**
+ * Scrapes every stage's metrics port. Each series gets the labels the rules and dashboards filter
+ * on (monitoring/README.md): `job` iotpipe-<stage>, as the local stack names its jobs, and
+ * `pipeline`; Prometheus adds `namespace`.
+ */
 export function serviceMonitor(pipeline: IoTPipeline): ChildObject {
   return {
     apiVersion: SERVICE_MONITOR.apiVersion,
@@ -370,7 +383,21 @@ export function serviceMonitor(pipeline: IoTPipeline): ChildObject {
     metadata: meta(pipeline, pipeline.metadata.name),
     spec: {
       selector: { matchLabels: { [PIPELINE_LABEL]: pipeline.metadata.name } },
-      endpoints: [{ port: 'metrics', path: '/metrics', interval: '15s' }],
+      endpoints: [
+        {
+          port: 'metrics',
+          path: '/metrics',
+          interval: '15s',
+          relabelings: [
+            {
+              sourceLabels: [podLabelMeta('app.kubernetes.io/component')],
+              targetLabel: 'job',
+              replacement: 'iotpipe-$1',
+            },
+            { sourceLabels: [podLabelMeta(PIPELINE_LABEL)], targetLabel: 'pipeline' },
+          ],
+        },
+      ],
     },
   };
 }
@@ -454,7 +481,10 @@ export function groupPrefix(pipeline: IoTPipeline): string {
   return `${pipeline.metadata.namespace}.${pipeline.metadata.name}-`;
 }
 
-/** Everything the pipeline owns, in apply order (topics and user first: workloads need them). */
+/**
+ * Everything the pipeline owns. The reconciler applies them all at once: a workload whose topic
+ * or Kafka user is not ready yet waits for it and retries on its own.
+ */
 export function desiredChildren(pipeline: IoTPipeline): ChildObject[] {
   return [
     ...kafkaTopics(pipeline),

@@ -67,10 +67,10 @@ export class MqttKafkaAdapter {
   private readonly producer: RecordProducer;
   private readonly sender: CoalescingSender;
   private readonly deadLetterSender: CoalescingSender;
-  private readonly lanes: MqttClient[] = [];
-  private readonly connectedLanes = new Set<number>();
+  /** The one MQTT connection (a persistent session; see HeldPubacks for why one). */
+  private connection?: MqttClient;
+  private heldPubacks?: HeldPubacks;
   private readonly inFlight = new Set<Promise<boolean>>();
-  private readonly heldPubacks: HeldPubacks[] = [];
   private readonly abort = new AbortController();
   private readonly aborted: Promise<void>;
   private readonly dependencyUp = new Map<Dependency, boolean>();
@@ -129,7 +129,7 @@ export class MqttKafkaAdapter {
 
   /**
    * Serves metrics at once, then waits (retrying with backoff) for the registry and Kafka, and
-   * returns when every lane has subscribed. stop() during start() ends it.
+   * returns when the MQTT connection has subscribed. stop() during start() ends it.
    */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`adapter cannot start from state ${this.state}`);
@@ -141,8 +141,7 @@ export class MqttKafkaAdapter {
         await this.deadLetterSerializer.start();
       });
       await this.withRetry('kafka', () => this.producer.connect());
-      const lanes = [this.startLane(0)];
-      await Promise.race([Promise.all(lanes), this.aborted]);
+      await Promise.race([this.connect(), this.aborted]);
     } catch (e) {
       if (e instanceof AbortedError) return; // stop() came first
       throw e;
@@ -177,17 +176,16 @@ export class MqttKafkaAdapter {
     await Promise.allSettled([...this.inFlight]);
     // The PUBACKs of what was drained go out before the DISCONNECT; what was abandoned stays
     // unacknowledged with the broker. A broker that does not answer gets a forced close.
-    await Promise.allSettled(this.heldPubacks.map((h) => h.flushed()));
-    await Promise.allSettled(
-      this.lanes.map(async (lane) => {
-        let timer: NodeJS.Timeout | undefined;
-        const gentle = lane.endAsync(false).then(() => true);
-        const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2_000)));
-        const ended = await Promise.race([gentle, late]).catch(() => false);
-        clearTimeout(timer);
-        if (!ended) await lane.endAsync(true);
-      }),
-    );
+    await this.heldPubacks?.flushed();
+    const connection = this.connection;
+    if (connection) {
+      let timer: NodeJS.Timeout | undefined;
+      const gentle = connection.endAsync(false).then(() => true);
+      const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2_000)));
+      const ended = await Promise.race([gentle, late]).catch(() => false);
+      clearTimeout(timer);
+      if (!ended) await connection.endAsync(true).catch(() => undefined);
+    }
     await this.producer.disconnect().catch(() => undefined);
     await this.metricsServer.stop();
     this.state = 'stopped';
@@ -201,12 +199,12 @@ export class MqttKafkaAdapter {
     return { ready: true, reason: 'ok' };
   }
 
-  private startLane(index: number): Promise<void> {
+  /** Connects (a persistent MQTT v5 session) and resolves once subscribed. */
+  private connect(): Promise<void> {
     const c = this.config;
-    const clientId = c.mqttClientId;
     const filters = effectiveFilters(c);
-    const lane = mqtt.connect(c.connection.mqttUrl, {
-      clientId,
+    const connection = mqtt.connect(c.connection.mqttUrl, {
+      clientId: c.mqttClientId,
       username: c.connection.mqttUsername,
       password: c.connection.mqttPassword,
       protocolVersion: 5,
@@ -222,41 +220,38 @@ export class MqttKafkaAdapter {
         ack(0);
       },
     });
-    const heldPubacks = new HeldPubacks(lane);
-    this.heldPubacks.push(heldPubacks);
-    this.lanes.push(lane);
+    const heldPubacks = new HeldPubacks(connection);
+    this.heldPubacks = heldPubacks;
+    this.connection = connection;
     return new Promise<void>((resolve) => {
-      lane.on('connect', () => {
-        lane.options.reconnectPeriod = c.backoffInitialMs;
-        this.connectedLanes.add(index);
-        if (this.connectedLanes.size === this.lanes.length) this.setDependency('mqtt', true);
+      connection.on('connect', () => {
+        connection.options.reconnectPeriod = c.backoffInitialMs;
+        this.setDependency('mqtt', true);
         // Sharing now, the session may still hold the plain subscription of a single adapter
         // (scaled up since): drop it, or this replica would get every message besides its share.
         if (c.sharedGroup !== '')
-          lane
+          connection
             .unsubscribeAsync(effectiveFilters({ ...c, sharedGroup: '' }))
-            .catch((err: Error) => this.log.warn(`lane ${index}: unsubscribe failed: ${err.message}`));
+            .catch((err: Error) => this.log.warn(`unsubscribe failed: ${err.message}`));
         // Subscribing again on a present session is harmless and repairs a lost subscription.
-        lane.subscribeAsync(filters, { qos: 1 }).then(
+        connection.subscribeAsync(filters, { qos: 1 }).then(
           (grants) => {
             const refused = grants.filter((g) => g.qos > 2);
-            if (refused.length > 0)
-              this.log.warn(`lane ${index}: broker refused ${refused.map((g) => g.topic).join(', ')}`);
+            if (refused.length > 0) this.log.warn(`broker refused ${refused.map((g) => g.topic).join(', ')}`);
             resolve();
           },
-          (err: Error) => this.log.warn(`lane ${index}: subscribe failed: ${err.message}`),
+          (err: Error) => this.log.warn(`subscribe failed: ${err.message}`),
         );
       });
-      lane.on('close', () => {
-        this.connectedLanes.delete(index);
+      connection.on('close', () => {
         if (this.state === 'stopping' || this.state === 'stopped') return;
         this.setDependency('mqtt', false, 'connection closed');
-        lane.options.reconnectPeriod = Math.min(
+        connection.options.reconnectPeriod = Math.min(
           c.backoffMaxMs,
-          (lane.options.reconnectPeriod ?? c.backoffInitialMs) * 2,
+          (connection.options.reconnectPeriod ?? c.backoffInitialMs) * 2,
         );
       });
-      lane.on('error', (err) => {
+      connection.on('error', (err) => {
         if (this.state !== 'stopping' && this.state !== 'stopped')
           this.setDependency('mqtt', false, err.message);
       });
@@ -373,9 +368,9 @@ export class MqttKafkaAdapter {
       if (e instanceof SerializationError) return { code: 'SERIALIZATION_FAILED', reason: e.message };
       throw e;
     }
-    // Remembered before the write so a copy arriving on another lane meanwhile is dropped: it is
-    // acked while this one is still unacked, and if this write is abandoned this message is
-    // redelivered, so nothing is lost.
+    // Remembered before the write so a copy arriving meanwhile (another gateway's hearing) is
+    // dropped: it is acked while this one is still unacked, and if this write is abandoned this
+    // message is redelivered, so nothing is lost.
     for (const r of readings) this.dedup.remember(r.reading_id, r.timestamp.getTime());
     try {
       await this.withRetry(

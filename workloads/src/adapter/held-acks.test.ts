@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { MqttClient, Packet } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { MqttClient, type Packet } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { HeldPubacks } from './held-acks.js';
 
@@ -75,5 +77,24 @@ describe('HeldPubacks', () => {
     send({ cmd: 'pingreq' });
     send(puback(5));
     expect(wire.written.map((p) => p.cmd)).toEqual(['pingreq', 'puback']);
+  });
+});
+
+describe('the MQTT.js HeldPubacks wraps', () => {
+  it('is the exact version the workloads pin, and still has the private _sendPacket', () => {
+    const pinned = (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies['mqtt'];
+    const require = createRequire(import.meta.url);
+    const installed = (
+      JSON.parse(readFileSync(require.resolve('mqtt/package.json'), 'utf8')) as { version: string }
+    ).version;
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(installed).toBe(pinned);
+    expect(typeof (MqttClient.prototype as unknown as { _sendPacket?: unknown })._sendPacket).toBe(
+      'function',
+    );
   });
 });

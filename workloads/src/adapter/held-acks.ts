@@ -10,7 +10,7 @@ type SendPacket = (packet: Packet, cb?: (err?: Error) => void, ...rest: unknown[
  * its own a connection handles one message at a time. Here MQTT.js is told the PUBACK was sent
  * (it reads on) and the packet waits until `hold`'s promise settles; the broker's Receive
  * Maximum bounds how many wait. One connection with a plain persistent subscription survives a
- * broker restart with its subscription, which shared-subscription lanes do not on Mosquitto 2.0.
+ * broker restart with its subscription, which a shared subscription does not on Mosquitto 2.0.
  *
  * PUBACKs leave in the order their PUBLISHes arrived (MQTT 5, 4.6). A PUBACK is never sent on a
  * later connection than its PUBLISH came in on: message ids are reused per connection, and the
@@ -24,8 +24,10 @@ export class HeldPubacks {
   private readonly send: SendPacket;
 
   constructor(private readonly client: MqttClient) {
-    // MQTT.js has no public hook between "handled" and "PUBACK written": its own handlers call
-    // the private _sendPacket, which is wrapped here (pinned MQTT.js; tests/integration covers it).
+    // MQTT.js has no public hook between "handled" and "PUBACK written" (customHandleAcks' callback
+    // writes the PUBACK and lets the next packet in at once): its own handlers call the private
+    // _sendPacket, which is wrapped here. MQTT.js is pinned to the version this is tested with
+    // (held-acks.test.ts checks the pin and the method; tests/integration the behaviour).
     const internals = client as unknown as { _sendPacket: SendPacket };
     this.send = internals._sendPacket.bind(client);
     internals._sendPacket = (packet, cb, ...rest) => {

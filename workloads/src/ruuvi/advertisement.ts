@@ -5,8 +5,8 @@ export const RUUVI_COMPANY_ID = 0x0499;
 /** AD type "Manufacturer Specific Data". */
 export const AD_TYPE_MANUFACTURER_DATA = 0xff;
 /** AD type "Flags"; the value Ruuvi sensors send (LE General Discoverable, BR/EDR not supported). */
-export const AD_TYPE_FLAGS = 0x01;
-export const AD_FLAGS_VALUE = 0x06;
+const AD_TYPE_FLAGS = 0x01;
+const AD_FLAGS_VALUE = 0x06;
 
 export interface AdStructure {
   type: number;

@@ -1,7 +1,7 @@
 import avro from 'avsc';
 
 /** Avro `timestamp-millis` as a JS Date, both ways; plain numbers are accepted when writing. */
-export class TimestampMillis extends avro.types.LogicalType {
+class TimestampMillis extends avro.types.LogicalType {
   override _fromValue(value: unknown): Date {
     return new Date(Number(value));
   }

@@ -14,7 +14,7 @@ export interface MeasurementKind {
  * are not readings of their own: they travel on every reading (battery_level, metadata,
  * signal_strength). The adapter and the simulator's manifest both use this one table.
  */
-export const RUUVI_MEASUREMENTS: Readonly<Record<string, MeasurementKind>> = {
+const RUUVI_MEASUREMENTS: Readonly<Record<string, MeasurementKind>> = {
   temperature: { measurement: 'temperature', deviceType: 'temperature_sensor', unit: '°C' },
   humidity: { measurement: 'humidity', deviceType: 'humidity_sensor', unit: '%' },
   pressure: { measurement: 'pressure', deviceType: 'pressure_sensor', unit: 'Pa' },

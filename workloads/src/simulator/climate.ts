@@ -43,12 +43,12 @@ export function makeClimate(seed: number, zone: string, indoor: boolean): Climat
 }
 
 /** Hour of day in [0, 24). */
-export function hourOfDay(tMs: number): number {
+function hourOfDay(tMs: number): number {
   return (((tMs % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
 }
 
 /** Sun above the horizon between 06:00 and 18:00, peaking at noon; 0 at night. */
-export function daylight(tMs: number): number {
+function daylight(tMs: number): number {
   const h = hourOfDay(tMs);
   return h < 6 || h > 18 ? 0 : Math.sin((Math.PI * (h - 6)) / 12);
 }

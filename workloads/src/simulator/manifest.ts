@@ -25,7 +25,7 @@ export function manifestDigest(rows: Iterable<DigestRow>): string {
 }
 
 /** The digest of already-formatted lines; sorts `lines` in place. */
-export function digestOfLines(lines: string[]): string {
+function digestOfLines(lines: string[]): string {
   lines.sort();
   const hash = createHash('sha256');
   for (let i = 0; i < lines.length; i++) {

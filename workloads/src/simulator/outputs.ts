@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { Partitioners, type Message, type Producer } from 'kafkajs';
+import { classifyMqttFailure, retry } from '@iotpipe/runtime';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { ConnectionConfig } from '../config/common.js';
 import { createKafka } from '../kafka/client.js';
@@ -170,23 +171,42 @@ export class MqttOutput extends WindowedOutput {
   private clients: MqttClient[] = [];
   private next = 0;
   private readonly state: StateLog;
+  /** Aborted by stop(): a start still waiting for the broker gives up. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: OutputOptions) {
     super(options.maxInFlight);
     this.state = new StateLog('MQTT publish', options.log);
   }
 
+  /**
+   * Connects every connection. A broker that is not there yet (a pod started before Mosquitto
+   * is Ready, a broker restarting) is waited for with capped backoff, as the stages wait for
+   * theirs; only a refusal of the client (bad credentials, not authorised) fails the start.
+   */
   async start(): Promise<void> {
     const { connection, connections, clientId, log } = this.options;
+    const connecting = new StateLog('MQTT connect', log);
     for (let i = 0; i < connections; i++) {
-      const client = await mqtt.connectAsync(connection.mqttUrl, {
-        clientId: `${clientId}-${i}`,
-        username: connection.mqttUsername,
-        password: connection.mqttPassword,
-        clean: true,
-        reconnectPeriod: 1000,
-        connectTimeout: 10_000,
-      });
+      const client = await retry(
+        () =>
+          mqtt.connectAsync(connection.mqttUrl, {
+            clientId: `${clientId}-${i}`,
+            username: connection.mqttUsername,
+            password: connection.mqttPassword,
+            clean: true,
+            reconnectPeriod: 1000,
+            connectTimeout: 10_000,
+          }),
+        {
+          initialMs: 100,
+          maxMs: 5000,
+          signal: this.stopping.signal,
+          isTemporary: (err) => classifyMqttFailure(err) === 'temporary',
+          onFailure: (err) => connecting.fail(err instanceof Error ? err.message : String(err)),
+        },
+      );
+      connecting.ok();
       let offline = false;
       client.on('offline', () => {
         if (!offline) log(`MQTT connection ${i} lost, reconnecting`);
@@ -222,6 +242,7 @@ export class MqttOutput extends WindowedOutput {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     const clients = this.clients.splice(0);
     await Promise.all(clients.map((c) => c.endAsync(true)));
   }

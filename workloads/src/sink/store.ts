@@ -54,7 +54,7 @@ export interface MaintenanceResult {
   [key: string]: number | string;
 }
 
-export class WriteTimeoutError extends Error {
+class WriteTimeoutError extends Error {
   override readonly name = 'WriteTimeoutError';
   readonly code = 'ETIMEDOUT';
 }

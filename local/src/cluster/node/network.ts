@@ -16,6 +16,16 @@ export interface NetworkRecord {
   readonly rulesBefore: readonly string[];
   /** Network namespaces in /run/netns before up: never removed. */
   readonly netnsBefore: readonly string[];
+  /**
+   * Which of up's own pieces were already there when up first ran (left by a node that was
+   * stopped without `down`, or made by someone else): down leaves them, as it found them.
+   * Absent in records of older versions: nothing was found.
+   */
+  readonly found?: {
+    readonly nodeAddress: boolean;
+    readonly bridge: boolean;
+    readonly serviceRoute: boolean;
+  };
 }
 
 /** The sysctls the node needs: forwarding for pod -> Service -> pod, and bridged traffic through iptables (kube-proxy's DNAT). */
@@ -82,8 +92,8 @@ async function listNetns(): Promise<string[]> {
 /**
  * Makes the node's host network: the node IP on `lo`, the pods' bridge with its gateway address,
  * the service range routed into the bridge (so a ClusterIP without endpoints goes nowhere rather
- * than out of eth0), and the isolation chain that drops anything forwarded that is not
- * pod-to-pod. Idempotent; the record of what was there before is written once.
+ * than out of eth0), and the isolation chain that drops anything forwarded from or to the bridge
+ * that is not pod-to-pod. Idempotent; the record of what was there before is written once.
  */
 export async function networkUp(config: NodeConfig, paths: NodePaths): Promise<void> {
   let record: NetworkRecord | undefined = await readRecord(paths);
@@ -97,13 +107,16 @@ export async function networkUp(config: NodeConfig, paths: NodePaths): Promise<v
       chainsBefore: tables.chains,
       rulesBefore: tables.rules,
       netnsBefore: await listNetns(),
+      found: {
+        nodeAddress: await hasNodeAddress(config),
+        bridge: await tryIp(['link', 'show', 'dev', config.bridge]),
+        serviceRoute: (await ip(['route', 'show', config.serviceCidr.text])).trim() !== '',
+      },
     };
     await mkdir(dirname(paths.networkRecord), { recursive: true });
     await writeFile(paths.networkRecord, JSON.stringify(record, null, 2));
   }
-  const nodeAddr = `${config.nodeIp}/32`;
-  if (!(await ip(['-o', 'addr', 'show', 'dev', 'lo'])).includes(` ${nodeAddr} `))
-    await ip(['addr', 'add', nodeAddr, 'dev', 'lo']);
+  if (!(await hasNodeAddress(config))) await ip(['addr', 'add', `${config.nodeIp}/32`, 'dev', 'lo']);
   if (!(await tryIp(['link', 'show', 'dev', config.bridge]))) {
     await ip(['link', 'add', config.bridge, 'type', 'bridge']);
   }
@@ -120,9 +133,18 @@ export async function networkUp(config: NodeConfig, paths: NodePaths): Promise<v
     await iptables('iptables', ['-A', chain, '-s', pods, '-d', pods, '-j', 'RETURN']);
     await iptables('iptables', ['-A', chain, '-j', 'DROP']);
   }
-  if (!existing.includes(`-A FORWARD -j ${chain}`))
-    await iptables('iptables', ['-I', 'FORWARD', '1', '-j', chain]);
+  // Only what enters or leaves through the pods' bridge: other bridges on this machine (the chaos
+  // suite's netns Kafka, say) forward their own traffic through the same FORWARD chain, since
+  // bridge-nf-call-iptables applies to every bridge.
+  for (const direction of ['-o', '-i'] as const) {
+    if (!existing.includes(`-A FORWARD ${direction} ${config.bridge} -j ${chain}`))
+      await iptables('iptables', ['-I', 'FORWARD', '1', direction, config.bridge, '-j', chain]);
+  }
   for (const [name, value] of Object.entries(NODE_SYSCTLS)) await writeFile(sysctlPath(name), value);
+}
+
+async function hasNodeAddress(config: NodeConfig): Promise<boolean> {
+  return (await ip(['-o', 'addr', 'show', 'dev', 'lo'])).includes(` ${config.nodeIp}/32 `);
 }
 
 async function readRecord(paths: NodePaths): Promise<NetworkRecord | undefined> {
@@ -133,8 +155,8 @@ async function readRecord(paths: NodePaths): Promise<NetworkRecord | undefined> 
 /**
  * Undoes networkUp and whatever kubelet, kube-proxy and the CNI plugin added: their iptables
  * chains (any chain that was not there before up), the pods' network namespaces, the bridge, the
- * route, the node IP, the sysctls. Best effort per item, so one failure does not leave the rest;
- * returns what it could not undo.
+ * route, the node IP, the sysctls; of these, what was there before up stays. Best effort per
+ * item, so one failure does not leave the rest; returns what it could not undo.
  */
 export async function networkDown(config: NodeConfig, paths: NodePaths): Promise<string[]> {
   const problems: string[] = [];
@@ -175,20 +197,27 @@ export async function networkDown(config: NodeConfig, paths: NodePaths): Promise
       await attempt(`${cmd} -t ${table} ${op} ${chain}`, () => iptables(cmd, ['-t', table, op, chain]));
     }
   }
-  const netnsBefore = new Set(record?.netnsBefore ?? []);
-  for (const ns of await listNetns()) {
-    if (!netnsBefore.has(ns) && ns.startsWith('cni-'))
-      await attempt(`ip netns delete ${ns}`, () => ip(['netns', 'delete', ns]));
+  // Pod namespaces are named cni-<uuid> by whoever runs CNI, so only the record tells the node's
+  // apart; without one (a down after a clean down) none is the node's. Namespaces a killed node
+  // left on this machine could not even be deleted (unlink: EBUSY): a second down must not fail
+  // on them.
+  if (record !== undefined) {
+    const netnsBefore = new Set(record.netnsBefore);
+    for (const ns of await listNetns()) {
+      if (!netnsBefore.has(ns) && ns.startsWith('cni-'))
+        await attempt(`ip netns delete ${ns}`, () => ip(['netns', 'delete', ns]));
+    }
   }
-  if (await tryIp(['link', 'show', 'dev', config.bridge]))
+  const found = record?.found;
+  if (!found?.bridge && (await tryIp(['link', 'show', 'dev', config.bridge])))
     await attempt(`ip link delete ${config.bridge}`, () => ip(['link', 'delete', config.bridge]));
   const routes = await ip(['route', 'show', config.serviceCidr.text]).catch(() => '');
-  if (routes.trim() !== '')
+  if (!found?.serviceRoute && routes.trim() !== '')
     await attempt(`ip route del ${config.serviceCidr.text}`, () =>
       ip(['route', 'del', config.serviceCidr.text]),
     );
   const nodeAddr = `${config.nodeIp}/32`;
-  if ((await ip(['-o', 'addr', 'show', 'dev', 'lo']).catch(() => '')).includes(` ${nodeAddr} `))
+  if (!found?.nodeAddress && (await hasNodeAddress(config).catch(() => false)))
     await attempt(`ip addr del ${nodeAddr} dev lo`, () => ip(['addr', 'del', nodeAddr, 'dev', 'lo']));
   for (const [name, value] of Object.entries(record?.sysctls ?? {}))
     await attempt(`sysctl ${name}=${value}`, () => writeFile(sysctlPath(name), value));
