@@ -414,7 +414,7 @@ export function toJson_IoTPipelineSpecAdapter(obj: IoTPipelineSpecAdapter | unde
  */
 export interface IoTPipelineSpecSink {
   /**
-   * Secret key holding the database URL (postgres://user:password@host:port/db).
+   * Secret of the sink's database login. Its optional keys `sslmode` (libpq's: verify-full with the platform's TimescaleDB) and `ca.crt` (the CA of the database's certificate) set how the sink connects over TLS.
    *
    * @schema IoTPipelineSpecSink#databaseSecret
    */
@@ -726,7 +726,7 @@ export enum IoTPipelineSpecSchemaCompatibility {
 }
 
 /**
- * Secret key holding the database URL (postgres://user:password@host:port/db).
+ * Secret of the sink's database login. Its optional keys `sslmode` (libpq's: verify-full with the platform's TimescaleDB) and `ca.crt` (the CA of the database's certificate) set how the sink connects over TLS.
  *
  * @schema IoTPipelineSpecSinkDatabaseSecret
  */
@@ -739,11 +739,18 @@ export interface IoTPipelineSpecSinkDatabaseSecret {
   readonly name: string;
 
   /**
-   * Key in the Secret.
+   * Key holding the database URL (postgres://user[:password]@host:port/db).
    *
    * @schema IoTPipelineSpecSinkDatabaseSecret#key
    */
   readonly key: string;
+
+  /**
+   * Key holding the password: the sink reads it as a file (POSTGRES_PASSWORD_FILE), so the URL need not carry it and no password is in the pod's environment.
+   *
+   * @schema IoTPipelineSpecSinkDatabaseSecret#passwordKey
+   */
+  readonly passwordKey?: string;
 }
 
 /**
@@ -755,6 +762,7 @@ export function toJson_IoTPipelineSpecSinkDatabaseSecret(obj: IoTPipelineSpecSin
   const result = {
     'name': obj.name,
     'key': obj.key,
+    'passwordKey': obj.passwordKey,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

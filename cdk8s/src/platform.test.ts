@@ -13,12 +13,15 @@ import {
 } from './hygiene.js';
 import { IMAGES, isPinnedImage } from './images.js';
 import { CHILD_KINDS } from '../../operator/src/children/desired.js';
+import { SECRETS_DIR, workloadProcess } from '../../operator/src/children/workload.js';
+import { defaultedSpec, type IoTPipeline } from '../../operator/src/crd/iotpipeline.js';
+import { NAMES } from './charts/names.js';
 import { OPERATOR_RULES } from './charts/operator.js';
 import { CDK8S_DIR } from './imports.js';
 import { allObjects, readInputs, synthPlatform, toYaml, type ManifestObject } from './platform.js';
 import { KIND_MEMORY_BUDGET_MIB, PROFILE_NAMES } from './profiles.js';
 import { helmChart, mergeValues, renderChart } from './helm.js';
-import { CREDENTIALS_ENV } from '@iotpipe/contract';
+import { CREDENTIALS_ENV, parseCredentialSpecs } from '@iotpipe/contract';
 
 const inputs = readInputs();
 const synth = (profile: 'kind' | 'production') => allObjects(synthPlatform({ profile, inputs }));
@@ -292,6 +295,66 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(p.spec['mqtt']!['brokerUrl']).toBe('mqtt://mosquitto:1883');
     expect(p.spec['schema']!['registryUrl']).toBe('http://apicurio-registry:8080/apis/ccompat/v7');
   });
+});
+
+describe("the sample pipeline's sink, as the operator builds it", () => {
+  it.each(PROFILE_NAMES)(
+    '%s: reads its password as a file, its URL has none, and it connects with TLS verify-full against the platform CA',
+    (profile) => {
+      const objects = synth(profile);
+      const sample = find(objects, 'IoTPipeline', NAMES.samplePipeline) as ManifestObject & { spec: unknown };
+      const pipeline: IoTPipeline = {
+        apiVersion: 'iotpipe.io/v1alpha1',
+        kind: 'IoTPipeline',
+        metadata: { name: sample.metadata.name, namespace: 'iotpipe', uid: 'u', generation: 1 },
+        spec: defaultedSpec(sample.spec),
+      };
+      const sink = workloadProcess('sink', pipeline);
+      // What the credentials Job puts in the Secret the sample pipeline names.
+      const job = objects.find(
+        (o) => o.kind === 'Job' && o.metadata.name.startsWith('iotpipe-credentials-'),
+      )!;
+      const jobEnv = (
+        job['spec'] as {
+          template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } };
+        }
+      ).template.spec.containers[0]!.env;
+      const specs = parseCredentialSpecs(jobEnv.find((e) => e.name === CREDENTIALS_ENV)!.value!);
+      const secret = specs.find((c) => c.name === pipeline.spec.sink.databaseSecret.name);
+      if (secret?.kind !== 'passwords') throw new Error('the sink Secret is not made by the credentials Job');
+      const keyOf = (name: string) => {
+        const ref = sink.env.find((e) => e.name === name)?.valueFrom;
+        if (!ref || !('secretKeyRef' in ref)) throw new Error(`${name} is not from a Secret`);
+        expect(ref.secretKeyRef.name).toBe(secret.name);
+        return secret.keys[ref.secretKeyRef.key];
+      };
+      expect(keyOf('DATABASE_URL')).toEqual({ value: 'postgres://iot_sink@timescaledb:5432/iot_data' });
+      expect(keyOf('POSTGRES_SSLMODE')).toEqual({ value: 'verify-full' });
+      const value = (name: string) => sink.env.find((e) => e.name === name)?.value;
+      const files = new Map(
+        sink.volumes
+          .flatMap((v) => v.projected?.sources ?? [])
+          .flatMap((src) =>
+            src.secret.items.map((i) => [
+              `${SECRETS_DIR}/${i.path}`,
+              { secret: src.secret.name, key: i.key },
+            ]),
+          ),
+      );
+      const fileOf = (name: string) => {
+        const file = files.get(value(name)!);
+        expect(file?.secret, name).toBe(secret.name);
+        return secret.keys[file!.key];
+      };
+      expect(fileOf('POSTGRES_PASSWORD_FILE')).toEqual({ random: true });
+      expect(fileOf('POSTGRES_SSLROOTCERT')).toEqual({ caCertificateOf: NAMES.platformCa });
+      // The database's certificate is signed by that CA for the Service's name.
+      const tls = specs.find((c) => c.name === NAMES.timescaleTls);
+      expect(tls).toMatchObject({ kind: 'server-tls', ca: NAMES.platformCa });
+      expect(tls?.kind === 'server-tls' && tls.dnsNames).toContain(NAMES.timescale);
+      expect(sink.env.filter((e) => /PASSWORD$/.test(e.name))).toEqual([]);
+    },
+  );
 });
 
 describe('no credential in the manifests', () => {

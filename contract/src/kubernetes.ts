@@ -89,7 +89,12 @@ export interface Volume {
     optional?: boolean;
   };
   configMap?: { name: string; items?: Array<{ key: string; path: string }>; defaultMode?: number };
-  projected?: { sources: unknown[]; defaultMode?: number };
+  projected?: { sources: ProjectedSource[]; defaultMode?: number };
+}
+
+/** One Secret's keys in a projected volume (paths may name sub-directories). */
+export interface ProjectedSource {
+  secret: { name: string; items: Array<{ key: string; path: string }>; optional?: boolean };
 }
 
 /** An env entry: a value, a Secret key, or a field of the pod (the downward API). */

@@ -43,12 +43,14 @@ export type SettingValues<G extends SettingGroup> = { readonly [K in keyof G]: V
 export interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef: { name: string; key: string } } | { fieldRef: { fieldPath: string } };
+  valueFrom?:
+    { secretKeyRef: { name: string; key: string; optional?: boolean } } | { fieldRef: { fieldPath: string } };
 }
 
 /** A value the kubelet takes from a Secret. */
 export interface SecretValue {
-  readonly secretKeyRef: { readonly name: string; readonly key: string };
+  /** optional: the variable is left unset when the Secret has no such key. */
+  readonly secretKeyRef: { readonly name: string; readonly key: string; readonly optional?: boolean };
 }
 
 /** What the operator may give settingsEnv(): values of declared settings, or Secret references. */

@@ -14,7 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestNamespace } from '../../local/src/cluster/testing.js';
-import { credentialSpecs } from '../../cdk8s/src/charts/credentials.js';
+import { credentialSpecs, DATABASE_ADDRESS_KEY } from '../../cdk8s/src/charts/credentials.js';
 import { NAMES } from '../../cdk8s/src/charts/names.js';
 import {
   allObjects,
@@ -189,6 +189,15 @@ describe('the credentials Job', () => {
     const ca = new X509Certificate((await read(NAMES.platformCa))['ca.crt']!);
     const tls = await read(NAMES.timescaleTls);
     expect(new X509Certificate(tls['tls.crt']!).checkHost(`${NAMES.timescale}.${ns.name}.svc`)).toBeDefined();
+    // What the sink connects with: the URL without its password (read from a file), verify-full
+    // against the CA that signed the database's certificate.
+    expect(sink[DATABASE_ADDRESS_KEY]).toBe(
+      `postgres://iot_sink@${NAMES.timescale}:5432/${NAMES.timescaleDatabase}`,
+    );
+    expect(sink['sslmode']).toBe('verify-full');
+    expect(new X509Certificate(tls['tls.crt']!).verify(new X509Certificate(sink['ca.crt']!).publicKey)).toBe(
+      true,
+    );
 
     expect((await kubectl(['delete', 'secret', NAMES.timescaleTls])).code).toBe(0);
     const third = await ensureCredentials(specs, store, new Date());

@@ -4,20 +4,34 @@
 // in the simulator format published to the pipeline's topic filter arrive as rows in the database.
 //
 // What stands in for Kubernetes here, explicitly:
-// - the kubelet: secretKeyRef env is resolved from the Secret, fieldRef metadata.name is the pod
+// - the kubelet: secretKeyRef env is resolved from the Secret (an optional one missing leaves the
+//   variable unset), projected Secret volumes are written to a temporary directory (a missing
+//   Secret or key that is not optional fails, as the pod would not start) and the env's paths
+//   under their mount point are pointed there, fieldRef metadata.name is the pod
 //   name (`<statefulset>-0` for the adapter, as the StatefulSet controller names it; a made-up
 //   one for a Deployment), $(VAR) references are expanded, the process runs in the repo root (the
 //   image's /app);
 // - cluster DNS: IN_CLUSTER_TO_LOCAL maps the in-cluster service host:port to the local stack's
 //   (host names only; nothing else in the env is changed);
 // - test isolation: the metrics ports are set to 0 (tests never bind fixed ports);
-// - Strimzi's topic operator: the Kafka topics are created as the KafkaTopics say.
+// - Strimzi's topic operator: the Kafka topics are created as the KafkaTopics say;
+// - Strimzi's user and cluster operators: the KafkaUser's Secret and the cluster CA's Secret. The
+//   local stack on main serves Kafka in plain text and the stages do not read these files yet
+//   (issue 18's data path switches them over); what is checked here is that the pods' Secret
+//   volumes resolve.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1EnvVar } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1EnvVar,
+  type V1PodSpec,
+} from '@kubernetes/client-node';
 import mqtt from 'mqtt';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
 import type { Operator } from '../../operator/src/reconcile/operator.js';
@@ -56,6 +70,7 @@ let operator: Operator;
 let db: TestDatabase;
 const processes: ChildProcess[] = [];
 const kafkaTopics: string[] = [];
+const secretDirs: string[] = [];
 
 beforeAll(async () => {
   // The test makes its own Secrets (the database it created, the broker's credentials).
@@ -76,25 +91,27 @@ afterAll(async () => {
     await admin.disconnect();
   }
   await ns?.delete();
+  for (const dir of secretDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** What the kubelet would give the container: env resolved, then the DNS stand-in. */
-async function containerEnv(env: V1EnvVar[], podName: string): Promise<Record<string, string>> {
-  const core = ns.kubeConfig.makeApiClient(CoreV1Api);
+async function containerEnv(
+  env: V1EnvVar[],
+  podName: string,
+  mounts: ReadonlyMap<string, string>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const e of env) {
     let value: string;
     if (e.valueFrom?.secretKeyRef) {
-      const secretName = e.valueFrom.secretKeyRef.name;
-      if (secretName === undefined) throw new Error(`env ${e.name}: secretKeyRef without a name`);
-      const secret = await core.readNamespacedSecret({
-        name: secretName,
-        namespace: ns.name,
-      });
-      const data = secret.data?.[e.valueFrom.secretKeyRef.key];
-      if (data === undefined)
-        throw new Error(`Secret ${secretName} has no key ${e.valueFrom.secretKeyRef.key}`);
-      value = Buffer.from(data, 'base64').toString('utf8');
+      const ref = e.valueFrom.secretKeyRef;
+      if (ref.name === undefined) throw new Error(`env ${e.name}: secretKeyRef without a name`);
+      const data = (await secretData(ref.name))?.[ref.key];
+      if (data === undefined) {
+        if (ref.optional === true) continue;
+        throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
+      }
+      value = data.toString('utf8');
     } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {
       value = podName;
     } else if (e.valueFrom) {
@@ -103,9 +120,60 @@ async function containerEnv(env: V1EnvVar[], podName: string): Promise<Record<st
       // The kubelet expands $(VAR) from variables defined before this one.
       value = (e.value ?? '').replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name: string) => out[name] ?? m);
     }
+    for (const [mountPath, local] of mounts)
+      if (value.startsWith(`${mountPath}/`)) value = local + value.slice(mountPath.length);
     out[e.name] = toLocal(value);
   }
   return out;
+}
+
+/** A Secret's data, or undefined when there is no such Secret. */
+async function secretData(name: string): Promise<Record<string, Buffer> | undefined> {
+  const core = ns.kubeConfig.makeApiClient(CoreV1Api);
+  try {
+    const secret = await core.readNamespacedSecret({ name, namespace: ns.name });
+    return Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]),
+    );
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * What the kubelet mounts for the container: each projected Secret volume written to a
+ * temporary directory with the volume's mode. Returns mount path -> that directory.
+ */
+async function secretVolumes(pod: V1PodSpec, containerIndex: number): Promise<Map<string, string>> {
+  const mounts = new Map<string, string>();
+  for (const mount of pod.containers[containerIndex]!.volumeMounts ?? []) {
+    const volume = pod.volumes?.find((v) => v.name === mount.name);
+    if (!volume?.projected) throw new Error(`volume ${mount.name}: only projected Secrets are stood in for`);
+    const dir = mkdtempSync(join(tmpdir(), 'op-e2e-secrets-'));
+    secretDirs.push(dir);
+    for (const source of volume.projected.sources ?? []) {
+      const ref = source.secret;
+      if (!ref?.name) throw new Error(`volume ${mount.name}: a source that is not a Secret`);
+      const data = await secretData(ref.name);
+      if (data === undefined) {
+        if (ref.optional === true) continue;
+        throw new Error(`volume ${mount.name}: Secret ${ref.name} does not exist`);
+      }
+      for (const item of ref.items ?? []) {
+        const bytes = data[item.key];
+        if (bytes === undefined) {
+          if (ref.optional === true) continue;
+          throw new Error(`volume ${mount.name}: Secret ${ref.name} has no key ${item.key}`);
+        }
+        const file = join(dir, item.path);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, bytes, { mode: volume.projected.defaultMode ?? 0o644 });
+      }
+    }
+    mounts.set(mount.mountPath, dir);
+  }
+  return mounts;
 }
 
 /** Runs the first pod of a Deployment or StatefulSet as a local process: its command, args and env. */
@@ -119,10 +187,11 @@ async function runWorkload(
     kind === 'StatefulSet'
       ? await apps.readNamespacedStatefulSet({ name, namespace: ns.name })
       : await apps.readNamespacedDeployment({ name, namespace: ns.name });
-  const container = w.spec!.template.spec!.containers[0]!;
+  const pod = w.spec!.template.spec!;
+  const container = pod.containers[0]!;
   const argv = [...(container.command ?? []), ...(container.args ?? [])];
   const podName = kind === 'StatefulSet' ? `${name}-0` : `${name}-local-${randomBytes(3).toString('hex')}`;
-  const env = await containerEnv(container.env ?? [], podName);
+  const env = await containerEnv(container.env ?? [], podName, await secretVolumes(pod, 0));
   for (const key of Object.keys(env)) if (key.endsWith('_METRICS_PORT')) env[key] = '0';
   expect(argv[0]).toBe('node');
   const script = resolve(repoRoot, argv[1]!);
@@ -156,6 +225,15 @@ describe('operator wiring, end to end', () => {
     await core.createNamespacedSecret({
       namespace: ns.name,
       body: { metadata: { name: 'mqtt' }, stringData: { username: 'iotpipe', password: 'iotpipe' } },
+    });
+    // Playing Strimzi's user operator (the KafkaUser's Secret) and cluster operator (the CA).
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: 'e2e-kafka' }, stringData: { password: randomBytes(16).toString('hex') } },
+    });
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: 'iotpipe-cluster-ca-cert' }, stringData: { 'ca.crt': '' } },
     });
     await applyAsUser(
       ns.kubeConfig,

@@ -27,6 +27,9 @@ function serviceHosts(name: string, namespace: string): string[] {
   return [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`];
 }
 
+/** The key of a login's Secret holding its database URL without the password. */
+export const DATABASE_ADDRESS_KEY = 'database-address';
+
 /** The login roles of the database and the Secrets holding them (the migration Job creates the roles). */
 export const DATABASE_LOGINS = {
   owner: { secret: NAMES.timescaleOwnerSecret, user: 'iot_owner' },
@@ -45,7 +48,16 @@ export function credentialSpecs(namespace: string): CredentialSpec[] {
       username: { value: user },
       password: { random: true },
       database: { value: NAMES.timescaleDatabase },
-      ...(url && { 'database-url': { template: `postgres://${user}:\${password}@${db}` } }),
+      ...(url && {
+        'database-url': { template: `postgres://${user}:\${password}@${db}` },
+        // The same URL without the password, for a client that reads the password from a file
+        // (an IoTPipeline's sink: spec.sink.databaseSecret key + passwordKey).
+        [DATABASE_ADDRESS_KEY]: { value: `postgres://${user}@${db}` },
+        // How to connect, for whoever reads the URL: TLS with the server's certificate and host
+        // name checked against the platform CA (the keys the operator gives the sink).
+        sslmode: { value: 'verify-full' },
+        'ca.crt': { caCertificateOf: NAMES.platformCa },
+      }),
     },
   });
   return [

@@ -11,6 +11,7 @@ import { IoTPipeline, IoTPipelineSpecSchemaCompatibility } from '../../imports/i
 import { IMAGES } from '../images.js';
 import type { Profile } from '../profiles.js';
 import { PART_OF } from '../workload.js';
+import { DATABASE_ADDRESS_KEY } from './credentials.js';
 import { NAMES, PORTS } from './names.js';
 
 export class SamplePipelineChart extends Chart {
@@ -38,7 +39,8 @@ export class SamplePipelineChart extends Chart {
           registryUrl: `http://${NAMES.registry}:${PORTS.registryHttp}/apis/ccompat/v7`,
         },
         sink: {
-          databaseSecret: { name: NAMES.timescaleSinkSecret, key: 'database-url' },
+          // The URL without the password, which the sink reads from a file (no password in env).
+          databaseSecret: { name: NAMES.timescaleSinkSecret, key: DATABASE_ADDRESS_KEY, passwordKey: 'password' },
           batchSize: 500,
           batchIntervalMs: 1000,
           replicas: 1,

@@ -201,22 +201,133 @@ describe('children of an IoTPipeline', () => {
       ADAPTER_SHARED_GROUP: '-',
       ADAPTER_MQTT_CLIENT_ID: 'ns1.$(POD_NAME)',
     });
-    expect(c.env.find((e) => e.name === 'MQTT_PASSWORD')).toEqual({
-      name: 'MQTT_PASSWORD',
-      valueFrom: { secretKeyRef: { name: 'mqtt', key: 'password' } },
+    expect(c.env.find((e) => e.name === 'MQTT_USERNAME')).toEqual({
+      name: 'MQTT_USERNAME',
+      valueFrom: { secretKeyRef: { name: 'mqtt', key: 'username' } },
     });
+    // Passwords are files the kubelet writes from the Secrets (a rotation reaches the next
+    // connection); no password is in the environment.
+    expect(env).toMatchObject({
+      MQTT_PASSWORD_FILE: '/var/run/iotpipe/secrets/mqtt/password',
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'p1-kafka',
+      KAFKA_SASL_PASSWORD_FILE: '/var/run/iotpipe/secrets/kafka/password',
+      KAFKA_SSL_CA_FILE: '/var/run/iotpipe/secrets/kafka/ca.crt',
+    });
+    expect(c.env.some((e) => /PASSWORD$/.test(e.name))).toBe(false);
     const sink = containerOf(workload('sink', p));
     expect(sink.env.find((e) => e.name === 'DATABASE_URL')).toEqual({
       name: 'DATABASE_URL',
       valueFrom: { secretKeyRef: { name: 'db', key: 'uri' } },
     });
+    expect(sink.env.find((e) => e.name === 'POSTGRES_SSLMODE')).toEqual({
+      name: 'POSTGRES_SSLMODE',
+      valueFrom: { secretKeyRef: { name: 'db', key: 'sslmode', optional: true } },
+    });
     expect(envOf(sink)).toMatchObject({
       DATA_SINK_BATCH_SIZE: String(SINK.batchSize.default),
       DATA_SINK_COMMIT_INTERVAL: '5',
       SINK_GROUP_ID: 'ns1.p1-sink',
+      POSTGRES_SSLROOTCERT: '/var/run/iotpipe/secrets/database/ca.crt',
     });
+    // Without spec.sink.databaseSecret.passwordKey the URL carries the password: no file.
+    expect(envOf(sink)).not.toHaveProperty('POSTGRES_PASSWORD_FILE');
     // POD_NAME comes first: Kubernetes expands $(POD_NAME) only from variables defined before.
     expect(c.env[0]!.name).toBe('POD_NAME');
+  });
+
+  it('mounts exactly the Secret files its settings name, read-only, 0440: the KafkaUser password and the cluster CA, the MQTT password (and CA for mqtts), the database password and CA', () => {
+    type Source = {
+      secret: { name: string; items: Array<{ key: string; path: string }>; optional?: boolean };
+    };
+    type Pod = {
+      volumes?: Array<{ name: string; projected: { sources: Source[]; defaultMode: number } }>;
+      containers: Array<{ volumeMounts?: Array<{ name: string; mountPath: string; readOnly: boolean }> }>;
+    };
+    const podOf = (stage: Stage, p: IoTPipeline) => (workload(stage, p).spec.template as { spec: Pod }).spec;
+    const sourcesOf = (stage: Stage, p: IoTPipeline) => podOf(stage, p).volumes?.[0]?.projected.sources;
+    const p = pipeline({
+      mqtt: { credentialsSecret: { name: 'mqtt' } },
+      sink: { databaseSecret: { name: 'db', key: 'address', passwordKey: 'pw' } },
+      simulator: {},
+    });
+    const kafka: Source[] = [
+      { secret: { name: 'p1-kafka', items: [{ key: 'password', path: 'kafka/password' }] } },
+      { secret: { name: 'iotpipe-cluster-ca-cert', items: [{ key: 'ca.crt', path: 'kafka/ca.crt' }] } },
+    ];
+    const adapter = podOf('adapter', p);
+    expect(adapter.volumes).toEqual([
+      {
+        name: 'secrets',
+        projected: {
+          defaultMode: 0o440,
+          sources: [
+            ...kafka,
+            { secret: { name: 'mqtt', items: [{ key: 'password', path: 'mqtt/password' }] } },
+          ],
+        },
+      },
+    ]);
+    expect(adapter.containers[0]!.volumeMounts).toEqual([
+      { name: 'secrets', mountPath: '/var/run/iotpipe/secrets', readOnly: true },
+    ]);
+    expect(sourcesOf('simulator', p)).toEqual([
+      { secret: { name: 'mqtt', items: [{ key: 'password', path: 'mqtt/password' }] } },
+    ]);
+    expect(sourcesOf('processor', p)).toEqual(kafka);
+    // The sink: its password required, the CA optional (a Secret without TLS keys still mounts).
+    expect(sourcesOf('sink', p)).toEqual([
+      ...kafka,
+      { secret: { name: 'db', items: [{ key: 'pw', path: 'database/password' }] } },
+      { secret: { name: 'db', items: [{ key: 'ca.crt', path: 'database/ca.crt' }], optional: true } },
+    ]);
+    const sink = containerOf(workload('sink', p));
+    expect(envOf(sink)).toMatchObject({
+      POSTGRES_PASSWORD_FILE: '/var/run/iotpipe/secrets/database/password',
+    });
+    expect(sink.env.find((e) => e.name === 'DATABASE_URL')).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'db', key: 'address' } },
+    });
+    // An mqtts:// broker is checked against the credentials Secret's ca.crt.
+    const tls = pipeline({
+      mqtt: { brokerUrl: 'mqtts://mosquitto:8883', credentialsSecret: { name: 'mqtt' } },
+    });
+    expect(sourcesOf('adapter', tls)?.[2]).toEqual({
+      secret: {
+        name: 'mqtt',
+        items: [
+          { key: 'password', path: 'mqtt/password' },
+          { key: 'ca.crt', path: 'mqtt/ca.crt' },
+        ],
+      },
+    });
+    expect(envOf(containerOf(workload('adapter', tls))).MQTT_CA_FILE).toBe(
+      '/var/run/iotpipe/secrets/mqtt/ca.crt',
+    );
+    expect(envOf(containerOf(workload('adapter', p)))).not.toHaveProperty('MQTT_CA_FILE');
+  });
+
+  it('no stage has a password in its environment, whatever the spec', () => {
+    const p = pipeline({
+      mqtt: { brokerUrl: 'mqtts://mosquitto:8883', credentialsSecret: { name: 'mqtt' } },
+      sink: { databaseSecret: { name: 'db', key: 'address', passwordKey: 'password' } },
+      simulator: {},
+    });
+    for (const stage of stagesOf(p)) {
+      const { env } = workloadProcess(stage, p);
+      const names = env.map((e) => e.name);
+      expect(
+        names.filter((n) => /PASSWORD$/.test(n)),
+        stage,
+      ).toEqual([]);
+      for (const e of env)
+        if (e.valueFrom && 'secretKeyRef' in e.valueFrom)
+          expect(['username', 'address', 'sslmode'], `${stage} ${e.name}`).toContain(
+            e.valueFrom.secretKeyRef.key,
+          );
+    }
   });
 
   it('each workload is built from workloadProcess, the one function the end-to-end test runs', () => {

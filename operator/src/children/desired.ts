@@ -206,6 +206,7 @@ export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
     command: process.command.slice(0, 1),
     args: process.command.slice(1),
     env: process.env,
+    volumeMounts: process.volumeMounts,
     ...(process.metricsPort === null
       ? {}
       : {
@@ -223,7 +224,7 @@ export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
   };
   // A change of what this stage runs (image, command, env, resources) changes the pod template,
   // so the workload rolls; changes that do not concern this stage leave its pods alone.
-  const configHash = stableHash({ container });
+  const configHash = stableHash({ container, volumes: process.volumes });
   const kind = workloadKind(stage);
   const built = workloadObject({
     kind: kind.kind,
@@ -233,6 +234,7 @@ export function workload(stage: Stage, pipeline: IoTPipeline): ChildObject {
     podLabels: pipelineLabels(pipeline),
     podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash },
     containers: [container],
+    volumes: process.volumes,
     runAs: { user: WORKLOADS_UID },
     terminationGracePeriodSeconds: 30,
     // The stages talk to Kafka, the registry, MQTT and PostgreSQL, never to the API server.

@@ -2,7 +2,8 @@
  * What each workload runs: ONE function builds a stage's command and environment, used for the
  * Deployments and the adapter's StatefulSet and read back by the end-to-end test, which runs
  * exactly that as a local process.
- * Workloads are configured only through env (and Secrets referenced from env). Every variable is
+ * Workloads are configured only through env, Secret keys referenced from env, and Secret files
+ * (passwords and CAs, which the env names by path: no password is in the environment). Every variable is
  * written through the contract's declaration of the stage's settings (@iotpipe/contract
  * stages.ts), the same declaration the stage's config loader reads: a setting no stage declares
  * does not compile here.
@@ -21,9 +22,12 @@ import {
   settingsEnv,
   type EnvValues,
   type EnvVar,
+  type ProjectedSource,
+  type Volume,
+  type VolumeMount,
 } from '@iotpipe/contract';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
-import { childName, resolveNames, stableHash, type Stage } from './names.js';
+import { childName, kafkaUserName, resolveNames, stableHash, type Stage } from './names.js';
 
 export { POD_NAME_ENV, STAGE_COMMANDS, WORKLOADS_CLI, type EnvVar } from '@iotpipe/contract';
 
@@ -31,6 +35,9 @@ export interface WorkloadProcess {
   /** Run in the image's working directory (/app, the repository layout). */
   command: string[];
   env: EnvVar[];
+  /** Secret files the settings name (*_PASSWORD_FILE, *_CA_FILE): volumes and where they go. */
+  volumes: Volume[];
+  volumeMounts: VolumeMount[];
   /** The /metrics, /healthz, /readyz port; null for the simulator, which serves none. */
   metricsPort: number | null;
 }
@@ -71,26 +78,110 @@ export function adapterSharedGroup(pipeline: IoTPipeline): string {
   return resolveNames(pipeline).sharedSubscriptionGroup;
 }
 
+/**
+ * Where the kubelet writes the Secret files a stage reads: one projected, read-only volume, each
+ * Secret's keys in a directory of their own. The *_PASSWORD_FILE and *_CA_FILE settings point
+ * here, so no password is in the environment and a rotated Secret reaches the next connection.
+ */
+export const SECRETS_DIR = '/var/run/iotpipe/secrets';
+export const SECRETS_VOLUME = 'secrets';
+/**
+ * Owner read, and group read for the pod's fsGroup (the workloads' uid and gid), which the
+ * kubelet gives these files: the stage's non-root user reads them, no one else.
+ */
+export const SECRET_FILE_MODE = 0o440;
+
+/** The key of the Strimzi cluster CA Secret (`<cluster>-cluster-ca-cert`) clients trust. */
+const CA_KEY = 'ca.crt';
+/**
+ * Optional keys of the database Secret beside the URL: `sslmode` (libpq's; the platform's
+ * TimescaleDB Secrets say verify-full) and `ca.crt`, the CA that signs the database's
+ * certificate. The same `ca.crt` in the MQTT credentials Secret is what an mqtts:// broker's
+ * certificate is checked with.
+ */
+export const DATABASE_SSLMODE_KEY = 'sslmode';
+
+/** The Secrets a stage reads as files, gathered into one projected volume. */
+class SecretFiles {
+  readonly sources: ProjectedSource[] = [];
+
+  /** Projects Secret `name`'s keys (key -> file name) into <SECRETS_DIR>/<dir>/. */
+  add(dir: string, name: string, keys: Record<string, string>, optional = false): void {
+    this.sources.push({
+      secret: {
+        name,
+        items: Object.entries(keys).map(([key, file]) => ({ key, path: `${dir}/${file}` })),
+        ...(optional && { optional: true }),
+      },
+    });
+  }
+
+  get volumes(): Volume[] {
+    if (this.sources.length === 0) return [];
+    return [{ name: SECRETS_VOLUME, projected: { sources: this.sources, defaultMode: SECRET_FILE_MODE } }];
+  }
+
+  get volumeMounts(): VolumeMount[] {
+    if (this.sources.length === 0) return [];
+    return [{ name: SECRETS_VOLUME, mountPath: SECRETS_DIR, readOnly: true }];
+  }
+}
+
+const PASSWORD_FILE = 'password';
+const fileIn = (dir: string, file: string) => `${SECRETS_DIR}/${dir}/${file}`;
+
+const TLS_SCHEMES = new Set(['mqtts:', 'ssl:', 'wss:']);
+
 export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadProcess {
   const { spec } = pipeline;
   const names = resolveNames(pipeline);
+  const files = new SecretFiles();
+  const usesKafka = stage !== 'simulator';
+  const usesMqtt = stage === 'adapter' || stage === 'simulator';
   // First, so that later values can use $(POD_NAME): unique MQTT and Kafka client ids.
   const podName: EnvVar = { name: POD_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } };
+  // Kafka as the pipeline's KafkaUser: TLS trusting the Strimzi cluster CA, SCRAM-SHA-512 with
+  // the password Strimzi's user operator wrote into the user's Secret (a file, so a rotated
+  // password reaches the next connection without a restart).
+  if (usesKafka) {
+    files.add('kafka', kafkaUserName(pipeline), { password: PASSWORD_FILE });
+    files.add('kafka', `${spec.kafka.cluster}-cluster-ca-cert`, { [CA_KEY]: CA_KEY });
+  }
   const kafka: EnvValues<typeof CONNECTION> = {
     kafkaBrokers: names.bootstrapServers.split(','),
     schemaRegistryUrl: spec.schema.registryUrl,
     topic: names.topic,
     dlqTopic: names.dlqTopic,
     alertsTopic: names.alertsTopic,
+    kafkaSecurityProtocol: 'SASL_SSL',
+    kafkaSaslMechanism: 'SCRAM-SHA-512',
+    kafkaSaslUsername: kafkaUserName(pipeline),
+    kafkaSaslPasswordFile: fileIn('kafka', PASSWORD_FILE),
+    kafkaCaFile: fileIn('kafka', CA_KEY),
   };
   const creds = spec.mqtt.credentialsSecret;
+  const mqttTls = TLS_SCHEMES.has(new URL(spec.mqtt.brokerUrl).protocol);
+  if (usesMqtt && creds)
+    files.add('mqtt', creds.name, {
+      [creds.passwordKey]: PASSWORD_FILE,
+      ...(mqttTls && { [CA_KEY]: CA_KEY }),
+    });
   const mqtt: EnvValues<typeof CONNECTION> = {
     mqttUrl: spec.mqtt.brokerUrl,
     ...(creds && {
       mqttUsername: secret({ name: creds.name, key: creds.usernameKey }),
-      mqttPassword: secret({ name: creds.name, key: creds.passwordKey }),
+      mqttPasswordFile: fileIn('mqtt', PASSWORD_FILE),
     }),
+    ...(creds && mqttTls && { mqttCaFile: fileIn('mqtt', CA_KEY) }),
   };
+  const database = spec.sink.databaseSecret;
+  if (stage === 'sink') {
+    // The password (when the Secret names its key) is required; the CA is there when the
+    // Secret's sslmode asks for one (optional: a Secret without TLS keys still mounts).
+    if (database.passwordKey !== undefined)
+      files.add('database', database.name, { [database.passwordKey]: PASSWORD_FILE });
+    files.add('database', database.name, { [CA_KEY]: CA_KEY }, true);
+  }
   const podId = `$(${POD_NAME_ENV})`;
   let env: EnvVar[];
   let metricsPort: number | null = null;
@@ -113,7 +204,17 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
     case 'sink':
       metricsPort = METRICS_PORTS.sink;
       env = [
-        ...settingsEnv(CONNECTION, { ...kafka, databaseUrl: secret(spec.sink.databaseSecret) }),
+        ...settingsEnv(CONNECTION, {
+          ...kafka,
+          databaseUrl: secret(database),
+          postgresSslMode: {
+            secretKeyRef: { name: database.name, key: DATABASE_SSLMODE_KEY, optional: true },
+          },
+          ...(database.passwordKey !== undefined && {
+            postgresPasswordFile: fileIn('database', PASSWORD_FILE),
+          }),
+          postgresCaFile: fileIn('database', CA_KEY),
+        }),
         ...settingsEnv(SINK, {
           table: spec.sink.table,
           groupId: names.sinkGroup,
@@ -155,5 +256,11 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
       break;
     }
   }
-  return { command: [...WORKLOADS_CLI, STAGE_COMMANDS[stage]], env: [podName, ...env], metricsPort };
+  return {
+    command: [...WORKLOADS_CLI, STAGE_COMMANDS[stage]],
+    env: [podName, ...env],
+    metricsPort,
+    volumes: files.volumes,
+    volumeMounts: files.volumeMounts,
+  };
 }

@@ -122,13 +122,6 @@ function coversSimulatorCel(filters: string, prefix: string): string {
   );
 }
 
-const secretKeyRef = object({
-  name: string({ pattern: DNS_SUBDOMAIN_PATTERN, maxLength: 253 })
-    .required()
-    .describe('Name of a Secret in the pipeline namespace.'),
-  key: string({ minLength: 1 }).required().describe('Key in the Secret.'),
-});
-
 const resources = object({
   requests: map(intOrString()).describe('Minimum compute resources (cpu, memory).'),
   limits: map(intOrString()).describe('Maximum compute resources (cpu, memory).'),
@@ -274,9 +267,21 @@ export const specField = object({
     replicas: integer({ minimum: 0, maximum: 100 }).default(1),
   }).defaultEmpty(),
   sink: object({
-    databaseSecret: secretKeyRef
-      .required('the Secret key holding the database URL')
-      .describe('Secret key holding the database URL (postgres://user:password@host:port/db).'),
+    databaseSecret: object({
+      name: string({ pattern: DNS_SUBDOMAIN_PATTERN, maxLength: 253 })
+        .required()
+        .describe('Name of a Secret in the pipeline namespace.'),
+      key: string({ minLength: 1 })
+        .required()
+        .describe('Key holding the database URL (postgres://user[:password]@host:port/db).'),
+      passwordKey: string({ minLength: 1 }).describe(
+        "Key holding the password: the sink reads it as a file (POSTGRES_PASSWORD_FILE), so the URL need not carry it and no password is in the pod's environment.",
+      ),
+    })
+      .required('the Secret of the database login')
+      .describe(
+        "Secret of the sink's database login. Its optional keys `sslmode` (libpq's: verify-full with the platform's TimescaleDB) and `ca.crt` (the CA of the database's certificate) set how the sink connects over TLS.",
+      ),
     table: string({ pattern: READINGS_TABLE_PATTERN })
       .default(DEFAULT_READINGS_TABLE)
       .describe(
