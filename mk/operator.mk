@@ -11,6 +11,6 @@ test-operator: ## operator tests: unit, then tests/operator on the local control
 	@npx vitest run --project unit operator/src
 	@npx vitest run --project operator
 
-operator-bench: ## reconcile figures: one pipeline, then 100 at once (prints, asserts nothing)
+operator-bench: ## operator figures at 100, 300 and 1,000 IoTPipelines (OPERATOR_BENCH_COUNTS; needs the stack; prints, asserts nothing)
 	@npx tsc -b
-	@npx tsx tests/operator/bench.ts 100 4
+	@npx tsx tests/operator/bench.ts $(or $(OPERATOR_BENCH_COUNTS),100 300 1000)

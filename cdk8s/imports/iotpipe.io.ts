@@ -156,7 +156,7 @@ export interface IoTPipelineSpec {
   readonly resources?: IoTPipelineSpecResources;
 
   /**
-   * What deleting the IoTPipeline does to its Kafka topics: Retain keeps them.
+   * What deleting the IoTPipeline does to its Kafka topics and schema subject: Retain keeps them, Delete deletes them.
    *
    * @schema IoTPipelineSpec#deletionPolicy
    */
@@ -229,7 +229,7 @@ export interface IoTPipelineSpecMqtt {
   readonly ruuviTopicPrefix?: string;
 
   /**
-   * Payload formats the adapter accepts; a message of another format goes to the DLQ (FORMAT_NOT_ACCEPTED).
+   * Payload formats the adapter accepts (simulator, ruuvi-gateway, esp32); a message of another format goes to the DLQ (FORMAT_NOT_ACCEPTED).
    *
    * @schema IoTPipelineSpecMqtt#payloadFormats
    */
@@ -268,7 +268,7 @@ export function toJson_IoTPipelineSpecMqtt(obj: IoTPipelineSpecMqtt | undefined)
  */
 export interface IoTPipelineSpecKafka {
   /**
-   * Name of the Strimzi Kafka cluster (label strimzi.io/cluster); same namespace.
+   * Name of the Strimzi Kafka cluster (label strimzi.io/cluster); same namespace. Immutable.
    *
    * @schema IoTPipelineSpecKafka#cluster
    */
@@ -282,26 +282,28 @@ export interface IoTPipelineSpecKafka {
   readonly bootstrapServers?: string;
 
   /**
-   * Topic of the readings.
+   * Topic of the readings. Immutable.
    *
    * @schema IoTPipelineSpecKafka#topic
    */
   readonly topic: string;
 
   /**
-   * Dead-letter topic; default <topic>-dlq.
+   * Dead-letter topic; default <topic>-dlq. Immutable.
    *
    * @schema IoTPipelineSpecKafka#dlqTopic
    */
   readonly dlqTopic?: string;
 
   /**
+   * Partitions of the topic; can grow, never shrink.
+   *
    * @schema IoTPipelineSpecKafka#partitions
    */
   readonly partitions?: number;
 
   /**
-   * Replication factor.
+   * Replication factor of both topics. Immutable.
    *
    * @schema IoTPipelineSpecKafka#replicas
    */
@@ -353,12 +355,14 @@ export interface IoTPipelineSpecSchema {
   readonly subject?: string;
 
   /**
+   * Compatibility level of the subject: BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE, NONE.
+   *
    * @schema IoTPipelineSpecSchema#compatibility
    */
   readonly compatibility?: IoTPipelineSpecSchemaCompatibility;
 
   /**
-   * Confluent-compatible registry API the workloads use.
+   * Confluent-compatible registry API: the workloads use it and the operator registers the schema there (a host without a dot is a Service of the pipeline namespace).
    *
    * @schema IoTPipelineSpecSchema#registryUrl
    */
@@ -482,6 +486,8 @@ export interface IoTPipelineSpecProcessor {
   readonly replicas?: number;
 
   /**
+   * Topic the processor writes alerts to. Absent: iot-alerts, shared by the namespace's pipelines (a KafkaTopic the platform makes). Set: a KafkaTopic this pipeline owns (a KafkaTopic not owned by any pipeline that already holds the topic is used as it is, shared).
+   *
    * @schema IoTPipelineSpecProcessor#alertsTopic
    */
   readonly alertsTopic?: string;
@@ -555,11 +561,15 @@ export interface IoTPipelineSpecSimulator {
   readonly anomalyProbability?: number;
 
   /**
+   * Sensor types to simulate (temperature, humidity, pressure, motion, light); absent: all.
+   *
    * @schema IoTPipelineSpecSimulator#deviceTypes
    */
   readonly deviceTypes?: IoTPipelineSpecSimulatorDeviceTypes[];
 
   /**
+   * The simulator publishes to <topicPrefix>/<device>; a topic filter must match those topics.
+   *
    * @schema IoTPipelineSpecSimulator#topicPrefix
    */
   readonly topicPrefix?: string;
@@ -632,7 +642,7 @@ export function toJson_IoTPipelineSpecResources(obj: IoTPipelineSpecResources | 
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * What deleting the IoTPipeline does to its Kafka topics: Retain keeps them.
+ * What deleting the IoTPipeline does to its Kafka topics and schema subject: Retain keeps them, Delete deletes them.
  *
  * @schema IoTPipelineSpecDeletionPolicy
  */
@@ -694,6 +704,8 @@ export enum IoTPipelineSpecMqttPayloadFormats {
 }
 
 /**
+ * Compatibility level of the subject: BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE, NONE.
+ *
  * @schema IoTPipelineSpecSchemaCompatibility
  */
 export enum IoTPipelineSpecSchemaCompatibility {

@@ -143,6 +143,13 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
       rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     };
     expect(role.rules).toEqual(OPERATOR_RULES);
+    for (const readOnly of ['pods', 'kafkas']) {
+      expect(role.rules.find((r) => r.resources.includes(readOnly))?.verbs, readOnly).toEqual([
+        'get',
+        'list',
+        'watch',
+      ]);
+    }
     expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(
       [
         'deployments',

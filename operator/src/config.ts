@@ -30,15 +30,17 @@ export interface OperatorConfig {
   readonly metricsHost: string;
   /** '' watches every namespace. */
   readonly watchNamespace: string;
-  /** Where the operator registers schemas (the workloads use spec.schema.registryUrl). */
-  readonly schemaRegistryUrl: string;
   readonly schemaFile: string;
   readonly workers: number;
   readonly resyncMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
-  /** How often a pipeline that is not Ready yet is looked at again without any event. */
-  readonly notReadyRequeueMs: number;
+  /**
+   * A pipeline that is not Ready is looked at again (without any event) after this, doubling
+   * with each not-Ready reconcile up to notReadyMaxMs; a spec change starts it over.
+   */
+  readonly notReadyBaseMs: number;
+  readonly notReadyMaxMs: number;
   readonly leaderElection: LeaderElectionConfig;
 }
 
@@ -80,29 +82,14 @@ class Reader {
 /** Reads and validates the operator's settings; touches no network. */
 export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
   const r = new Reader(env);
-  const schemaRegistryUrl = r.string(
-    'schemaRegistryUrl',
-    'SCHEMA_REGISTRY_URL',
-    'http://127.0.0.1:8081/apis/ccompat/v7',
-  );
-  let parsed: URL;
-  try {
-    parsed = new URL(schemaRegistryUrl);
-  } catch {
-    throw new ConfigError('schemaRegistryUrl', 'SCHEMA_REGISTRY_URL', `'${schemaRegistryUrl}' is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(
-      'schemaRegistryUrl',
-      'SCHEMA_REGISTRY_URL',
-      `'${schemaRegistryUrl}' is not http(s)`,
-    );
-  }
   const watchNamespace = r.string('watchNamespace', 'OPERATOR_WATCH_NAMESPACE', '');
   const podNamespace = r.string('leaseNamespace', 'POD_NAMESPACE', 'default');
-  const leaseDurationMs = r.seconds('leaseDuration', 'OPERATOR_LEASE_DURATION_SECONDS', 15, 1, 3600);
-  const renewDeadlineMs = r.seconds('renewDeadline', 'OPERATOR_RENEW_DEADLINE_SECONDS', 10, 0.5, 3600);
-  const retryPeriodMs = r.seconds('retryPeriod', 'OPERATOR_RETRY_PERIOD_SECONDS', 2, 0.1, 600);
+  // Leader election (README "Leader election"): a standby takes over a dead leader's lease
+  // after leaseDuration (+ up to one retryPeriod); a leader that cannot renew for renewDeadline
+  // stops acting, before the lease can expire for anyone else.
+  const leaseDurationMs = r.seconds('leaseDuration', 'OPERATOR_LEASE_DURATION_SECONDS', 10, 1, 3600);
+  const renewDeadlineMs = r.seconds('renewDeadline', 'OPERATOR_RENEW_DEADLINE_SECONDS', 7, 0.5, 3600);
+  const retryPeriodMs = r.seconds('retryPeriod', 'OPERATOR_RETRY_PERIOD_SECONDS', 1, 0.1, 600);
   if (renewDeadlineMs >= leaseDurationMs) {
     throw new ConfigError(
       'renewDeadline',
@@ -126,17 +113,26 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
       'must be at least OPERATOR_BACKOFF_BASE_MS',
     );
   }
+  const notReadyBaseMs = r.seconds('notReadyBase', 'OPERATOR_NOT_READY_REQUEUE_SECONDS', 5, 0.1, 86_400);
+  const notReadyMaxMs = r.seconds('notReadyMax', 'OPERATOR_NOT_READY_REQUEUE_MAX_SECONDS', 300, 0.1, 86_400);
+  if (notReadyMaxMs < notReadyBaseMs) {
+    throw new ConfigError(
+      'notReadyMax',
+      'OPERATOR_NOT_READY_REQUEUE_MAX_SECONDS',
+      'must be at least OPERATOR_NOT_READY_REQUEUE_SECONDS',
+    );
+  }
   return {
     metricsPort: r.int('metricsPort', 'OPERATOR_METRICS_PORT', OPERATOR_METRICS_PORT, 0, 65_535),
     metricsHost: r.string('metricsHost', 'OPERATOR_METRICS_HOST', '0.0.0.0'),
     watchNamespace,
-    schemaRegistryUrl,
     schemaFile: r.string('schemaFile', 'OPERATOR_SCHEMA_FILE', DEFAULT_SCHEMA_FILE),
-    workers: r.int('workers', 'OPERATOR_WORKERS', 4, 1, 64),
+    workers: r.int('workers', 'OPERATOR_WORKERS', 8, 1, 64),
     resyncMs: r.seconds('resync', 'OPERATOR_RESYNC_SECONDS', 300, 1, 86_400),
     backoffBaseMs,
     backoffMaxMs,
-    notReadyRequeueMs: r.seconds('notReadyRequeue', 'OPERATOR_NOT_READY_REQUEUE_SECONDS', 30, 0.1, 86_400),
+    notReadyBaseMs,
+    notReadyMaxMs,
     leaderElection: {
       leaseName: r.string('leaseName', 'OPERATOR_LEASE_NAME', 'iotpipe-operator'),
       leaseNamespace: r.string('leaseNamespace', 'OPERATOR_LEASE_NAMESPACE', podNamespace),

@@ -173,10 +173,11 @@ describe('the kind profile on a real node', () => {
       const out = await kubectl(['-n', NS, 'get', 'iotpipelines']);
       return /sensors\s+iot-sensor-data\s+.*(True|False)/.test(out) ? out : undefined;
     });
-    expect(table.split('\n')[0]).toMatch(/NAME\s+TOPIC\s+SCHEMA ID\s+READY REPLICAS\s+READY\s+AGE/);
+    // Ready and, when it is not, why: without -o wide (operator/README.md "Status, conditions and Events").
+    expect(table.split('\n')[0]).toMatch(/NAME\s+TOPIC\s+READY\s+REASON\s+READY REPLICAS\s+AGE/);
     const describe = await kubectl(['-n', NS, 'describe', 'iotpipeline', 'sensors']);
     // Every condition with its reason and a message a person can act on.
-    for (const type of ['Ready', 'TopicReady', 'SchemaRegistered', 'WorkloadsAvailable'])
+    for (const type of ['Ready', 'DependenciesReady', 'TopicReady', 'SchemaRegistered', 'WorkloadsAvailable'])
       expect(describe, type).toMatch(new RegExp(`Type:\\s+${type}`));
     const status = await kubectlJson<{
       status: { conditions: Array<{ type: string; status: string; reason: string; message: string }> };

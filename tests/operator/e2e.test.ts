@@ -73,7 +73,8 @@ const kafkaTopics: string[] = [];
 const secretDirs: string[] = [];
 
 beforeAll(async () => {
-  ns = await operatorNamespace('operator-e2e');
+  // The test makes its own Secrets (the database it created, the broker's credentials).
+  ns = await operatorNamespace('operator-e2e', { databaseSecret: false });
   operator = inProcessOperator(ns, 'op-e2e');
   await operator.start();
   db = await createTestDatabase('op_e2e');

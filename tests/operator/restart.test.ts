@@ -96,6 +96,7 @@ describe('operator restart', () => {
       version: 'v1',
       namespace: ns.name,
       plural: 'kafkatopics',
+      labelSelector: 'app.kubernetes.io/managed-by=iotpipe-operator',
     })) as {
       items: unknown[];
     };

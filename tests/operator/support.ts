@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ApiException,
+  CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
@@ -23,18 +24,128 @@ import { uniqueName } from '../support/stack.js';
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const CRD_PATH = resolve(repoRoot, CRD_FILE);
 const KAFKATOPICS = { group: 'kafka.strimzi.io', version: 'v1', plural: 'kafkatopics' } as const;
+const KAFKAS = { group: 'kafka.strimzi.io', version: 'v1', plural: 'kafkas' } as const;
 const PIPELINES = { group: 'iotpipe.io', version: 'v1alpha1', plural: 'iotpipelines' } as const;
 
-/** A fresh namespace with the IoTPipeline CRD installed (idempotent server-side apply). */
-export async function operatorNamespace(prefix: string): Promise<TestNamespace> {
+/** The local stack's registry: what the test pipelines' workloads use, so where the operator registers. */
+export const LOCAL_REGISTRY = 'http://127.0.0.1:8081/apis/ccompat/v7';
+
+export interface NamespaceFixtures {
+  /** The Secret `db` with key `uri` (the test pipelines' database Secret). Default true. */
+  readonly databaseSecret?: boolean;
+  /** The Strimzi Kafka cluster `iotpipe`, Ready. Default true. */
+  readonly kafkaCluster?: boolean;
+  /** The shared alerts KafkaTopic `iot-alerts`, Ready. Default true. */
+  readonly alertsTopic?: boolean;
+}
+
+/**
+ * A fresh namespace with the IoTPipeline CRD installed (idempotent server-side apply) and what
+ * the platform would have there before any pipeline (fixtures).
+ */
+export async function operatorNamespace(
+  prefix: string,
+  fixtures: NamespaceFixtures = {},
+): Promise<TestNamespace> {
   const ns = await TestNamespace.create(prefix);
   try {
     await installCrds(ns.kubeConfig, [], { extraFiles: [CRD_PATH] });
+    await platformFixtures(ns.kubeConfig, ns.name, fixtures);
   } catch (err) {
     await ns.delete();
     throw err;
   }
   return ns;
+}
+
+/**
+ * What the platform puts in a pipeline's namespace: the database Secret, the Strimzi Kafka
+ * cluster and the shared alerts KafkaTopic (cdk8s charts), each Ready as Strimzi's operators
+ * would report it (none runs here: this plays them).
+ */
+export async function platformFixtures(
+  kc: KubeConfig,
+  namespace: string,
+  fixtures: NamespaceFixtures = {},
+): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  if (fixtures.databaseSecret ?? true) {
+    await retryWhileBusy(() =>
+      objects.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'db', namespace },
+        stringData: { uri: 'postgres://iot_user:iot_password@timescaledb:5432/iot' },
+      } as KubernetesObject),
+    );
+  }
+  if (fixtures.kafkaCluster ?? true) await createKafkaCluster(kc, namespace, 'iotpipe');
+  if (fixtures.alertsTopic ?? true) {
+    await retryWhileBusy(() =>
+      objects.create({
+        apiVersion: 'kafka.strimzi.io/v1',
+        kind: 'KafkaTopic',
+        metadata: {
+          name: 'iot-alerts',
+          namespace,
+          labels: { 'strimzi.io/cluster': 'iotpipe', 'app.kubernetes.io/part-of': 'iotpipe' },
+        },
+        spec: { topicName: 'iot-alerts', partitions: 3, replicas: 3 },
+      } as KubernetesObject),
+    );
+    await markKafkaTopicReady(kc, namespace, 'iot-alerts');
+  }
+}
+
+/** A Strimzi Kafka cluster, reported Ready as Strimzi's cluster operator would (none runs here). */
+export async function createKafkaCluster(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  ready = true,
+): Promise<void> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  await retryWhileBusy(() =>
+    objects.create({
+      apiVersion: 'kafka.strimzi.io/v1',
+      kind: 'Kafka',
+      metadata: { name, namespace },
+      spec: { kafka: { listeners: [{ name: 'plain', port: 9092, type: 'internal', tls: false }] } },
+    } as KubernetesObject),
+  );
+  if (ready) await setKafkaClusterReady(kc, namespace, name, 'True');
+}
+
+export async function setKafkaClusterReady(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  status: 'True' | 'False',
+  reason?: string,
+  message?: string,
+): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObjectStatus(
+    {
+      ...KAFKAS,
+      namespace,
+      name,
+      body: {
+        status: {
+          observedGeneration: 1,
+          conditions: [
+            {
+              type: 'Ready',
+              status,
+              lastTransitionTime: new Date().toISOString(),
+              ...(reason ? { reason } : {}),
+              ...(message ? { message } : {}),
+            },
+          ],
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** Env of an operator confined to one namespace, with lease timings short enough for tests. */
@@ -55,6 +166,7 @@ export function operatorEnv(
     OPERATOR_BACKOFF_BASE_MS: '200',
     OPERATOR_BACKOFF_MAX_MS: '5000',
     OPERATOR_NOT_READY_REQUEUE_SECONDS: '2',
+    OPERATOR_NOT_READY_REQUEUE_MAX_SECONDS: '10',
     OPERATOR_RESYNC_SECONDS: '30',
     ...extra,
   };
@@ -163,14 +275,16 @@ export function pipelineManifest({
     kafka?: Record<string, unknown>;
     sink?: Record<string, unknown>;
   };
+  const { schema, ...others } = rest as { schema?: Record<string, unknown> };
   return {
     apiVersion: 'iotpipe.io/v1alpha1',
     kind: 'IoTPipeline',
     metadata: { name },
     spec: {
       kafka: { topic, ...kafka },
+      schema: { registryUrl: LOCAL_REGISTRY, ...schema },
       sink: { databaseSecret: { name: 'db', key: 'uri' }, ...sink },
-      ...rest,
+      ...others,
     },
   };
 }
@@ -271,4 +385,92 @@ export async function metricValue(
     .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
     .filter((v) => !('metricName' in v) || v.metricName === name || v.metricName === `${name}_count`)
     .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** An Event (events.k8s.io/v1) as the operator records it. */
+export interface RecordedEvent {
+  metadata: { name: string; creationTimestamp?: string };
+  type: 'Normal' | 'Warning';
+  reason: string;
+  note: string;
+  action?: string;
+  reportingController?: string;
+  eventTime?: string;
+  series?: { count: number; lastObservedTime: string };
+  regarding: { kind: string; name: string; uid?: string };
+}
+
+/** The Events about an IoTPipeline, oldest first. */
+export async function eventsOf(kc: KubeConfig, namespace: string, name: string): Promise<RecordedEvent[]> {
+  const list = (await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+    group: 'events.k8s.io',
+    version: 'v1',
+    namespace,
+    plural: 'events',
+  })) as { items: RecordedEvent[] };
+  return list.items
+    .filter((e) => e.regarding.kind === 'IoTPipeline' && e.regarding.name === name)
+    .sort((a, b) => ((a.eventTime ?? '') < (b.eventTime ?? '') ? -1 : 1));
+}
+
+/**
+ * Playing the ReplicaSet controller and the kubelet: a pod of the pipeline's `stage` whose
+ * container waits for `reason` (the pod is made once, its status rewritten each call; the
+ * service-account controller's part too: the pod's service account must exist).
+ */
+export async function kubeletReports(
+  kc: KubeConfig,
+  namespace: string,
+  pod: string,
+  pipeline: string,
+  stage: string,
+  image: string,
+  waiting: { reason: string; message: string } | undefined,
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  await core
+    .createNamespacedPod({
+      namespace,
+      body: {
+        metadata: {
+          name: pod,
+          labels: {
+            'iotpipe.io/pipeline': pipeline,
+            'app.kubernetes.io/managed-by': 'iotpipe-operator',
+            'app.kubernetes.io/component': stage,
+          },
+        },
+        spec: { containers: [{ name: stage, image }] },
+      },
+    })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  await core.patchNamespacedPodStatus(
+    {
+      name: pod,
+      namespace,
+      body: {
+        status: {
+          phase: waiting ? 'Pending' : 'Running',
+          containerStatuses: [
+            {
+              name: stage,
+              ready: !waiting,
+              restartCount: 0,
+              image,
+              imageID: '',
+              state: waiting ? { waiting } : { running: { startedAt: new Date().toISOString() } },
+            },
+          ],
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }

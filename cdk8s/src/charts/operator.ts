@@ -20,8 +20,8 @@ const READ = ['get', 'list', 'watch'];
 /**
  * What the operator does, resource by resource (operator/src/reconcile, operator/src/children):
  * nothing more. No Secret at all: the workloads read theirs (the kubelet mounts them), the
- * operator only names them. Kafka clusters and pods are only read (DependenciesReady,
- * WorkloadsAvailable).
+ * operator only names them (a missing Secret or key is named from the kubelet's report on the
+ * pod). Kafka clusters and pods are only read (DependenciesReady, WorkloadsAvailable).
  */
 export const OPERATOR_RULES: k8s.PolicyRule[] = [
   { apiGroups: ['iotpipe.io'], resources: ['iotpipelines'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
@@ -124,7 +124,6 @@ export class OperatorChart extends Chart {
           name: 'operator',
           image: IMAGES.operator,
           env: [
-            { name: 'SCHEMA_REGISTRY_URL', value: `http://${NAMES.registry}:${PORTS.registryHttp}/apis/ccompat/v7` },
             { name: 'OPERATOR_METRICS_PORT', value: String(PORTS.operatorMetrics) },
             ...(props.scope === 'namespace' ? [fieldEnv('OPERATOR_WATCH_NAMESPACE', 'metadata.namespace')] : []),
             fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -148,6 +147,7 @@ export class OperatorChart extends Chart {
         egress: [
           // The API server's address is not a pod: any address on its usual ports.
           { peers: [ANYWHERE], ports: [...API_SERVER_PORTS] },
+          // Schema registration at each pipeline's spec.schema.registryUrl: the platform's registry.
           { peers: [podsNamed(NAMES.registry)], ports: [PORTS.registryHttp] },
         ],
       },

@@ -46,8 +46,8 @@ export class SamplePipelineChart extends Chart {
           replicas: 1,
         },
         processor: {
+          // No alertsTopic: the processor writes to the shared iot-alerts topic (kafka chart).
           enabled: true,
-          alertsTopic: NAMES.alertsTopic,
           thresholds: {
             temperature: { min: -10, max: 35 },
             humidity: { min: 10, max: 90 },

@@ -15,6 +15,7 @@ import {
   type Stage,
 } from './names.js';
 import { workloadProcess } from './workload.js';
+import { resolveTopics, type TopicUse } from './topics.js';
 import {
   ANYWHERE,
   CONNECTION,
@@ -104,23 +105,50 @@ function meta(pipeline: IoTPipeline, name: string, extraLabels: Record<string, s
   };
 }
 
-export function kafkaTopics(pipeline: IoTPipeline): ChildObject[] {
+/** Alerts: a few partitions (processors of several replicas write there), kept 30 days. */
+const ALERTS_PARTITIONS = 3;
+const ALERTS_RETENTION_MS = 2_592_000_000;
+
+/**
+ * The KafkaTopics the pipeline owns: of `uses` (topics.ts; by default the readings topic and the
+ * DLQ, as when no other KafkaTopic holds them), those it owns.
+ */
+export function kafkaTopics(
+  pipeline: IoTPipeline,
+  uses: readonly TopicUse[] = defaultTopicUses(pipeline),
+): ChildObject[] {
   const { kafka } = pipeline.spec;
-  const names = resolveNames(pipeline);
   const config = {
     'min.insync.replicas': kafka.minInSyncReplicas,
     'retention.ms': kafka.retentionMs,
   };
-  const topic = (name: string, topicName: string, partitions: number): ChildObject => ({
+  const topic = (name: string, topicName: string, partitions: number, topicConfig = config): ChildObject => ({
     ...KAFKA_TOPIC_TYPE,
     metadata: meta(pipeline, name, { 'strimzi.io/cluster': kafka.cluster }),
-    spec: { topicName, partitions, replicas: kafka.replicas, config },
+    spec: { topicName, partitions, replicas: kafka.replicas, config: topicConfig },
   });
-  return [
-    topic(childName(pipeline, 'topic'), names.topic, kafka.partitions),
-    // Dead letters are rare: one partition keeps their order and costs nothing.
-    topic(childName(pipeline, 'dlq'), names.dlqTopic, 1),
-  ];
+  return uses.flatMap((use) => {
+    if (use.use !== 'owned') return [];
+    switch (use.role) {
+      case 'topic':
+        return [topic(use.kafkaTopic, use.topicName, kafka.partitions)];
+      case 'dlq':
+        // Dead letters are rare: one partition keeps their order and costs nothing.
+        return [topic(use.kafkaTopic, use.topicName, 1)];
+      case 'alerts':
+        return [
+          topic(use.kafkaTopic, use.topicName, ALERTS_PARTITIONS, {
+            ...config,
+            'retention.ms': ALERTS_RETENTION_MS,
+          }),
+        ];
+    }
+  });
+}
+
+/** The pipeline's topics when nothing else holds them (unit tests, the e2e suite). */
+export function defaultTopicUses(pipeline: IoTPipeline): TopicUse[] {
+  return resolveTopics(pipeline, () => []);
 }
 
 const KAFKA_TOPIC_TYPE = { apiVersion: KAFKA_TOPIC.apiVersion, kind: KAFKA_TOPIC.kind };
@@ -467,7 +495,7 @@ export function kafkaUser(pipeline: IoTPipeline): ChildObject {
           acl('topic', names.topic, 'literal', ['Describe', 'Read', 'Write']),
           acl('topic', names.dlqTopic, 'literal', ['Describe', 'Write']),
           ...(pipeline.spec.processor.enabled
-            ? [acl('topic', pipeline.spec.processor.alertsTopic, 'literal', ['Describe', 'Write'])]
+            ? [acl('topic', names.alertsTopic, 'literal', ['Describe', 'Write'])]
             : []),
           ...groups,
         ],
@@ -482,12 +510,16 @@ export function groupPrefix(pipeline: IoTPipeline): string {
 }
 
 /**
- * Everything the pipeline owns. The reconciler applies them all at once: a workload whose topic
- * or Kafka user is not ready yet waits for it and retries on its own.
+ * Everything the pipeline owns (its KafkaTopics: those of `uses` it owns). The reconciler applies
+ * them all at once: a workload whose topic or Kafka user is not ready yet waits for it and
+ * retries on its own.
  */
-export function desiredChildren(pipeline: IoTPipeline): ChildObject[] {
+export function desiredChildren(
+  pipeline: IoTPipeline,
+  uses: readonly TopicUse[] = defaultTopicUses(pipeline),
+): ChildObject[] {
   return [
-    ...kafkaTopics(pipeline),
+    ...kafkaTopics(pipeline, uses),
     kafkaUser(pipeline),
     ...stagesOf(pipeline).flatMap((stage) => [
       ...(workloadKind(stage) === STATEFUL_SET ? [governingService(stage, pipeline)] : []),

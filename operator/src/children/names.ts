@@ -1,5 +1,5 @@
 import { STRIMZI_CLIENT_PORT, type Stage } from '@iotpipe/contract';
-import { API_VERSION, KIND, type IoTPipeline } from '../crd/iotpipeline.js';
+import { API_VERSION, KIND, SHARED_ALERTS_TOPIC, type IoTPipeline } from '../crd/iotpipeline.js';
 
 /** The field manager of every write the operator makes (server-side apply, status). */
 export const FIELD_MANAGER = 'iotpipe-operator';
@@ -8,12 +8,20 @@ export const PIPELINE_LABEL = 'iotpipe.io/pipeline';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'iotpipe-operator';
 export const CONFIG_HASH_ANNOTATION = 'iotpipe.io/config-hash';
+/**
+ * On every child: the hash of what the operator applied. A child whose hash and version (see
+ * status.inventory) are unchanged is not applied again.
+ */
+export const APPLIED_HASH_ANNOTATION = 'iotpipe.io/applied-hash';
 /** Put on KafkaTopics that outlived their IoTPipeline (deletionPolicy Retain). */
 export const RETAINED_FROM_ANNOTATION = 'iotpipe.io/retained-from';
 
 export { METRICS_PORTS, STAGES, type Stage } from '@iotpipe/contract';
 
-export function childName(pipeline: IoTPipeline, suffix: Stage | 'topic' | 'dlq' | 'metrics'): string {
+export function childName(
+  pipeline: IoTPipeline,
+  suffix: Stage | 'topic' | 'dlq' | 'alerts' | 'metrics',
+): string {
   return `${pipeline.metadata.name}-${suffix}`;
 }
 
@@ -50,6 +58,8 @@ export function ownerReference(pipeline: IoTPipeline) {
 export interface ResolvedNames {
   topic: string;
   dlqTopic: string;
+  /** The processor's alerts topic; {@link SHARED_ALERTS_TOPIC} unless the spec names one. */
+  alertsTopic: string;
   subject: string;
   bootstrapServers: string;
   sinkGroup: string;
@@ -62,6 +72,7 @@ export function resolveNames(pipeline: IoTPipeline): ResolvedNames {
   return {
     topic: spec.kafka.topic,
     dlqTopic: spec.kafka.dlqTopic ?? `${spec.kafka.topic}-dlq`,
+    alertsTopic: spec.processor.alertsTopic ?? SHARED_ALERTS_TOPIC,
     subject: spec.schema.subject ?? `${spec.kafka.topic}-value`,
     bootstrapServers:
       spec.kafka.bootstrapServers ?? `${spec.kafka.cluster}-kafka-bootstrap:${STRIMZI_CLIENT_PORT}`,

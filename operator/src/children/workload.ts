@@ -152,7 +152,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
     schemaRegistryUrl: spec.schema.registryUrl,
     topic: names.topic,
     dlqTopic: names.dlqTopic,
-    alertsTopic: spec.processor.alertsTopic,
+    alertsTopic: names.alertsTopic,
     kafkaSecurityProtocol: 'SASL_SSL',
     kafkaSaslMechanism: 'SCRAM-SHA-512',
     kafkaSaslUsername: kafkaUserName(pipeline),

@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CRD_FILE, iotPipelineCrd, iotPipelineCrdYaml } from './crd.js';
-import { defaultedSpec, specField } from './iotpipeline.js';
-import { applyDefaults, integer, object, string } from './schema.js';
+import { defaultedSpec, specField, statusField } from './iotpipeline.js';
+import { applyDefaults, integer, object, rulesOf, string, type JsonSchema } from './schema.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
@@ -18,19 +18,76 @@ describe('IoTPipeline CRD', () => {
     expect(parse(iotPipelineCrdYaml())).toEqual(JSON.parse(JSON.stringify(iotPipelineCrd())));
   });
 
-  it('has a status subresource and the printer columns topic, schema id, ready replicas, Ready', () => {
+  it('has a status subresource; kubectl get shows Ready and its reason without -o wide', () => {
     const version = iotPipelineCrd().spec.versions[0]!;
     expect(version.subresources).toEqual({ status: {} });
-    expect(version.additionalPrinterColumns.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['Topic', 'Schema ID', 'Ready Replicas', 'Ready']),
+    const columns = version.additionalPrinterColumns;
+    const shown = columns.filter((c) => (c.priority ?? 0) === 0).map((c) => c.name);
+    expect(shown).toEqual(['Topic', 'Ready', 'Reason', 'Ready Replicas', 'Age']);
+    expect(columns.find((c) => c.name === 'Reason')?.jsonPath).toBe(
+      '.status.conditions[?(@.type=="Ready")].reason',
     );
   });
 
-  it('requires spec.kafka.topic and spec.sink.databaseSecret and nothing else at that level', () => {
-    const spec = specField.schema;
-    expect(spec.required).toEqual(['kafka', 'sink']);
-    expect(spec.properties?.kafka?.required).toEqual(['topic']);
-    expect(spec.properties?.sink?.required).toEqual(['databaseSecret']);
+  it('states required fields as CEL rules naming them (no OpenAPI required in the spec)', () => {
+    const required = rulesOf(specField.schema)
+      .filter(({ rule }) => rule.reason === 'FieldValueRequired')
+      .map(({ path, rule }) => `${path === '.' ? '' : path}${rule.fieldPath ?? ''}`);
+    expect(required).toEqual(
+      expect.arrayContaining([
+        '.kafka',
+        '.sink',
+        '.kafka.topic',
+        '.sink.databaseSecret',
+        '.sink.databaseSecret.key',
+      ]),
+    );
+    const walk = (s: JsonSchema): JsonSchema[] => [
+      s,
+      ...Object.values(s.properties ?? {}).flatMap(walk),
+      ...(s.items ? walk(s.items) : []),
+      ...(s.additionalProperties ? walk(s.additionalProperties) : []),
+    ];
+    // No OpenAPI keyword whose failure makes the API server skip the CEL rules (schema.ts),
+    // except the cost bounds CEL needs (a filter, the Ruuvi topic prefix, the simulator's prefix).
+    const spec = walk(specField.schema);
+    expect(spec.filter((s) => s.required !== undefined)).toEqual([]);
+    expect(spec.filter((s) => s.enum !== undefined)).toEqual([]);
+    expect(spec.filter((s) => s.maxProperties !== undefined)).toEqual([]);
+    expect(spec.filter((s) => s.maxLength !== undefined).map((s) => s.maxLength)).toEqual([256, 64, 128]);
+  });
+
+  it('every object of the spec refuses unknown fields; the status prunes them', () => {
+    const objects = (s: JsonSchema): JsonSchema[] => [
+      ...(s.type === 'object' && s.properties ? [s] : []),
+      ...Object.values(s.properties ?? {}).flatMap(objects),
+      ...(s.items ? objects(s.items) : []),
+      ...(s.additionalProperties ? objects(s.additionalProperties) : []),
+    ];
+    const spec = objects(specField.schema);
+    expect(spec.length).toBeGreaterThan(10);
+    for (const o of spec) {
+      expect(o['x-kubernetes-preserve-unknown-fields']).toBe(true);
+      const keys = Object.keys(o.properties ?? {});
+      expect(o['x-kubernetes-validations']?.map((r) => r.rule)).toContain(
+        `size(dyn(self)) == ${keys.map((k) => `(has(self.${k}) ? 1 : 0)`).join(' + ')}`,
+      );
+    }
+    expect(objects(statusField.schema).filter((o) => o['x-kubernetes-preserve-unknown-fields'])).toEqual([]);
+  });
+
+  it('makes immutable what Strimzi cannot change in place: topic, DLQ topic, replication factor, cluster, alerts topic', () => {
+    const transition = rulesOf(specField.schema)
+      .filter(({ rule }) => rule.rule.includes('oldSelf'))
+      .map(({ rule }) => rule.fieldPath);
+    expect(transition).toEqual([
+      '.topic',
+      '.dlqTopic',
+      '.replicas',
+      '.cluster',
+      '.partitions',
+      '.alertsTopic',
+    ]);
   });
 
   it('defaults a minimal spec the way the API server does', () => {
@@ -55,13 +112,20 @@ describe('IoTPipeline CRD', () => {
 });
 
 describe('schema builder', () => {
-  it('marks required fields and fills nested defaults only where the parent exists or defaults', () => {
+  it('marks required fields (CEL in strict objects, OpenAPI otherwise) and fills nested defaults only where the parent exists or defaults', () => {
     const f = object({
-      a: string().required(),
+      a: string().required('what a is for'),
       b: integer().default(3),
       c: object({ d: integer().default(1) }),
     });
-    expect(f.schema.required).toEqual(['a']);
+    expect(f.schema.required).toBeUndefined();
+    expect(f.schema['x-kubernetes-validations']).toContainEqual({
+      rule: 'has(self.a)',
+      message: 'what a is for',
+      fieldPath: '.a',
+      reason: 'FieldValueRequired',
+    });
+    expect(object({ a: string().required() }, { strict: false }).schema.required).toEqual(['a']);
     expect(applyDefaults(f.schema, { a: 'x' })).toEqual({ a: 'x', b: 3 });
     expect(applyDefaults(f.schema, { a: 'x', c: {} })).toEqual({ a: 'x', b: 3, c: { d: 1 } });
   });

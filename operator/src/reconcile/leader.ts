@@ -5,14 +5,24 @@
  * not matter). A leader that cannot renew within the renew deadline stops acting before its
  * lease can expire for anyone else (renew deadline < lease duration).
  */
-import {
-  ApiException,
-  CoordinationV1Api,
-  type KubeConfig,
-  type V1Lease,
-  type V1LeaseSpec,
-} from '@kubernetes/client-node';
 import type { LeaderElectionConfig } from '../config.js';
+import { KubeApiError, type KubeClient } from '../kube/client.js';
+import { collectionPath, LEASE, objectPath } from '../kube/resources.js';
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: LeaseSpec;
+}
 
 export interface LeaderCallbacks {
   onStartedLeading(): Promise<void> | void;
@@ -20,32 +30,22 @@ export interface LeaderCallbacks {
 }
 
 function statusOf(err: unknown): number | undefined {
-  return err instanceof ApiException ? err.code : undefined;
+  return err instanceof KubeApiError ? err.code : undefined;
 }
 
-/**
- * MicroTime as the API server parses it (RFC 3339 with exactly six fractional digits). A Date
- * would go out as Date.toISOString()'s three digits, which the API server rejects; the typed
- * client passes strings through unchanged (and reads MicroTime fields back as strings).
- */
+/** MicroTime as the API server parses it (RFC 3339 with exactly six fractional digits). */
 function microTime(time: Date | string): string {
-  // The typed client's read leaves MicroTime fields as strings or Dates depending on the field.
   return new Date(time).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** acquireTime and renewTime as MicroTime strings, typed as the client's model declares them. */
 function times(
   acquired: Date | string,
   renewed: Date | string,
-): Pick<V1LeaseSpec, 'acquireTime' | 'renewTime'> {
-  return {
-    acquireTime: microTime(acquired) as unknown as Date,
-    renewTime: microTime(renewed) as unknown as Date,
-  };
+): Pick<LeaseSpec, 'acquireTime' | 'renewTime'> {
+  return { acquireTime: microTime(acquired), renewTime: microTime(renewed) };
 }
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
   private leading = false;
   private lastRenewAt = 0;
   private observedRecord = '';
@@ -58,12 +58,14 @@ export class LeaderElector {
   private transition: Promise<void> = Promise.resolve();
 
   constructor(
-    kc: KubeConfig,
+    private readonly client: KubeClient,
     private readonly config: LeaderElectionConfig,
     private readonly callbacks: LeaderCallbacks,
     private readonly log: (line: string) => void,
-  ) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+  ) {}
+
+  private leasePath(): string {
+    return objectPath(LEASE, this.config.leaseNamespace, this.config.leaseName);
   }
 
   get isLeader(): boolean {
@@ -99,7 +101,7 @@ export class LeaderElector {
         acquired = await this.tryAcquireOrRenew();
         this.lastLoggedError = '';
       } catch (err) {
-        const message = err instanceof ApiException ? `HTTP ${err.code} ${String(err.body)}` : String(err);
+        const message = err instanceof Error ? err.message : String(err);
         if (message !== this.lastLoggedError) {
           this.lastLoggedError = message;
           this.log(`lease ${this.config.leaseNamespace}/${this.config.leaseName}: ${message} (retrying)`);
@@ -137,15 +139,13 @@ export class LeaderElector {
     const { leaseName: name, leaseNamespace: namespace, identity } = this.config;
     const now = new Date();
     const durationSeconds = Math.max(1, Math.ceil(this.config.leaseDurationMs / 1000));
-    let lease: V1Lease;
-    try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
-    } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+    const lease = await this.client.get<Lease>(this.leasePath());
+    if (!lease) {
       try {
-        await this.api.createNamespacedLease({
-          namespace,
+        await this.client.request('POST', collectionPath(LEASE, namespace), {
           body: {
+            apiVersion: LEASE.apiVersion,
+            kind: LEASE.kind,
             metadata: { name, namespace },
             spec: {
               holderIdentity: identity,
@@ -162,7 +162,7 @@ export class LeaderElector {
       }
     }
     const spec = lease.spec ?? {};
-    const record = `${spec.holderIdentity ?? ''}|${String(spec.renewTime?.valueOf() ?? '')}`;
+    const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
     if (record !== this.observedRecord) {
       this.observedRecord = record;
       this.observedAt = Date.now();
@@ -184,10 +184,11 @@ export class LeaderElector {
    * the lease since we read it: its resourceVersion is in the body, so a concurrent write makes
    * this a 409 (optimistic lock).
    */
-  private async updateLease(lease: V1Lease, spec: V1LeaseSpec): Promise<boolean> {
-    const { leaseName: name, leaseNamespace: namespace } = this.config;
+  private async updateLease(lease: Lease, spec: LeaseSpec): Promise<boolean> {
     try {
-      await this.api.replaceNamespacedLease({ name, namespace, body: { ...lease, spec } });
+      await this.client.request('PUT', this.leasePath(), {
+        body: { ...lease, apiVersion: LEASE.apiVersion, kind: LEASE.kind, spec },
+      });
       return true;
     } catch (err) {
       if (statusOf(err) === 409) return false;
@@ -196,9 +197,9 @@ export class LeaderElector {
   }
 
   private async release(): Promise<void> {
-    const { leaseName: name, leaseNamespace: namespace, identity } = this.config;
-    const lease = await this.api.readNamespacedLease({ name, namespace });
-    if (lease.spec?.holderIdentity !== identity) return;
+    const { identity } = this.config;
+    const lease = await this.client.get<Lease>(this.leasePath());
+    if (!lease || lease.spec?.holderIdentity !== identity) return;
     await this.updateLease(lease, {
       holderIdentity: '',
       leaseDurationSeconds: 1,

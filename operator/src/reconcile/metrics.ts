@@ -26,13 +26,36 @@ export class OperatorMetrics {
     help: 'Keys waiting in the work queue',
     registers: [this.registry],
   });
+  readonly apiRequests = new Counter({
+    name: 'iotpipe_operator_api_requests_total',
+    help: 'Requests to the Kubernetes API by verb, resource and HTTP status (0: no answer); watches not included',
+    labelNames: ['verb', 'resource', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsDropped = new Counter({
+    name: 'iotpipe_operator_events_dropped_total',
+    help: 'Events not recorded, by reason (rate-limited, queue-full, failed)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly cachedObjects: Gauge<'kind'>;
   readonly leader = new Gauge({
     name: 'iotpipe_operator_leader',
     help: '1 while this replica holds the leader lease',
     registers: [this.registry],
   });
 
-  constructor(withProcessMetrics = true) {
+  constructor(withProcessMetrics = true, cacheSizes: () => Record<string, number> = () => ({})) {
+    this.cachedObjects = new Gauge({
+      name: 'iotpipe_operator_cached_objects',
+      help: "Objects in the leader's informer caches, by kind",
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [kind, n] of Object.entries(cacheSizes())) this.set({ kind }, n);
+      },
+    });
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });
   }
 }

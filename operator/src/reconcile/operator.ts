@@ -3,37 +3,51 @@
  * Controller (informers, work queue, workers). start()/stop(); stop is idempotent.
  */
 import { readFile } from 'node:fs/promises';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../config.js';
-import { SchemaRegistryClient } from '../registry/client.js';
+import { KubeClient } from '../kube/client.js';
+import {
+  connectionFromKubeConfig,
+  isConnection,
+  type Connection,
+  type KubeConfigLike,
+} from '../kube/connection.js';
 import { Controller } from './controller.js';
 import { HealthServer } from '@iotpipe/runtime';
 import { LeaderElector } from './leader.js';
 import { OperatorMetrics } from './metrics.js';
-import { Reconciler } from './reconciler.js';
 
 export class Operator {
   readonly metrics: OperatorMetrics;
   private readonly health: HealthServer;
   private readonly elector: LeaderElector;
+  private readonly client: KubeClient;
+  private readonly leaseClient: KubeClient;
   private controller?: Controller;
   private schemaText = '';
   private started = false;
 
+  /** `api`: where the API server is (main.ts: loadConnection), or a loaded client-node KubeConfig. */
   constructor(
-    private readonly kc: KubeConfig,
+    api: Connection | KubeConfigLike,
     readonly config: OperatorConfig,
     private readonly log: (line: string) => void = (line) =>
       console.log(`${new Date().toISOString()} ${line}`),
     options: { processMetrics?: boolean } = {},
   ) {
-    this.metrics = new OperatorMetrics(options.processMetrics ?? true);
+    this.metrics = new OperatorMetrics(options.processMetrics ?? true, () => this.cacheSizes());
+    const connection = isConnection(api) ? api : connectionFromKubeConfig(api);
+    const observe = (verb: string, resource: string, code: number) =>
+      this.metrics.apiRequests.inc({ verb, resource, code: String(code) });
+    this.client = new KubeClient(connection, observe);
+    // The lease has a connection of its own: its renewals never queue behind the reconciles'
+    // requests when hundreds of pipelines keep the pool busy.
+    this.leaseClient = new KubeClient(connection, observe, 2);
     this.health = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {
       live: () => true,
       ready: () => this.readiness(),
     });
     this.elector = new LeaderElector(
-      kc,
+      this.leaseClient,
       config.leaderElection,
       {
         onStartedLeading: () => this.startController(),
@@ -45,6 +59,11 @@ export class Operator {
 
   get isLeader(): boolean {
     return this.elector.isLeader;
+  }
+
+  /** Objects in the leader's caches by kind (empty on a standby). */
+  cacheSizes(): Record<string, number> {
+    return this.controller?.cacheSizes() ?? {};
   }
 
   get metricsPort(): number {
@@ -67,6 +86,8 @@ export class Operator {
     await this.elector.stop();
     await this.stopController();
     await this.health.stop();
+    this.client.close();
+    this.leaseClient.close();
   }
 
   private readiness(): { ready: boolean; reason: string } {
@@ -79,12 +100,13 @@ export class Operator {
 
   private async startController(): Promise<void> {
     this.metrics.leader.set(1);
-    const reconciler = new Reconciler(this.kc, new SchemaRegistryClient(this.config.schemaRegistryUrl), {
-      schemaText: this.schemaText,
-      notReadyRequeueMs: this.config.notReadyRequeueMs,
-      isLeader: () => this.elector.isLeader,
-    });
-    const controller = new Controller(this.kc, this.config, reconciler, this.metrics, this.log);
+    const controller = new Controller(
+      this.client,
+      this.config,
+      { schemaText: this.schemaText, isLeader: () => this.elector.isLeader },
+      this.metrics,
+      this.log,
+    );
     this.controller = controller;
     await controller.start();
   }

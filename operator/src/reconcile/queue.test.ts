@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from './queue.js';
+import { backoff, WorkQueue } from './queue.js';
 
 describe('WorkQueue', () => {
   it('queues a key once however often it is added', async () => {
@@ -40,5 +40,50 @@ describe('WorkQueue', () => {
     const second = q.get();
     q.shutDown();
     expect(await second).toBeUndefined();
+  });
+});
+
+describe('WorkQueue priorities', () => {
+  it('hands out high before low, each in arrival order', async () => {
+    const q = new WorkQueue(10, 100);
+    q.add('resync-1', 'low');
+    q.add('resync-2', 'low');
+    q.add('edit-1', 'high');
+    q.add('edit-2', 'high');
+    const order = [];
+    for (let i = 0; i < 4; i++) order.push(await q.get());
+    expect(order).toEqual(['edit-1', 'edit-2', 'resync-1', 'resync-2']);
+  });
+
+  it('moves a key queued low up when it is added high, and does not hand it out twice', async () => {
+    const q = new WorkQueue(10, 100);
+    for (let i = 0; i < 1000; i++) q.add(`p${i}`, 'low');
+    q.add('p999', 'high');
+    expect(q.depth).toBe(1000);
+    expect(await q.get()).toBe('p999');
+    const rest = new Set<string | undefined>();
+    for (let i = 0; i < 999; i++) rest.add(await q.get());
+    expect(rest.size).toBe(999);
+    expect(rest.has('p999')).toBe(false);
+    expect(q.depth).toBe(0);
+  });
+
+  it('a key added high while processing comes back high', async () => {
+    const q = new WorkQueue(10, 100);
+    q.add('a', 'low');
+    const a = await q.get();
+    q.add('a', 'low');
+    q.add('a', 'high');
+    q.add('b', 'low');
+    q.done(a!);
+    expect(await q.get()).toBe('a');
+  });
+});
+
+describe('backoff', () => {
+  it('a pipeline that is not Ready is looked at after 5 s, 10 s, 20 s ... up to 5 min (the defaults), not every 30 s', () => {
+    expect(Array.from({ length: 8 }, (_, n) => backoff(5_000, 300_000, n))).toEqual([
+      5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000,
+    ]);
   });
 });

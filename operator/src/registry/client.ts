@@ -17,12 +17,29 @@ export class RegistryError extends Error {
   }
 }
 
+/**
+ * Where the operator reaches the registry the workloads use (spec.schema.registryUrl). The
+ * workloads run in the pipeline's namespace, where a host without a dot (a Service name, like
+ * the default apicurio-registry) resolves to that namespace's Service; the operator runs in its
+ * own namespace, so it qualifies such a host as <host>.<namespace>.svc to reach the same one.
+ */
+export function registryUrlFor(registryUrl: string, namespace: string): string {
+  const url = new URL(registryUrl);
+  const host = url.hostname;
+  const bare = !host.includes('.') && !host.includes(':') && host !== 'localhost';
+  if (!bare) return registryUrl;
+  url.hostname = `${host}.${namespace}.svc`;
+  return url.toString().replace(/\/$/, registryUrl.endsWith('/') ? '/' : '');
+}
+
 export interface Registration {
   id: number;
   version: number;
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/** What request() returns for a 404 the caller accepts. */
+const NOT_FOUND = Symbol('not found');
 
 export class SchemaRegistryClient {
   constructor(
@@ -54,14 +71,29 @@ export class SchemaRegistryClient {
     return { id: found.id, version: found.version };
   }
 
-  private async request(method: string, path: string, body: unknown): Promise<unknown> {
+  /**
+   * Deletes the subject with all its versions (soft, then permanent, as the Confluent API
+   * requires); false when there was none.
+   */
+  async deleteSubject(subject: string): Promise<boolean> {
+    const path = `/subjects/${encodeURIComponent(subject)}`;
+    const soft = await this.request('DELETE', path, undefined, true);
+    const permanent = await this.request('DELETE', `${path}?permanent=true`, undefined, true);
+    return soft !== NOT_FOUND || permanent !== NOT_FOUND;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  private async request(method: string, path: string, body: unknown, notFoundOk = false): Promise<unknown> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {
       res = await fetch(url, {
         method,
         headers: { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE },
-        body: JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -71,6 +103,7 @@ export class SchemaRegistryClient {
     }
     const text = await res.text();
     if (res.ok) return text === '' ? {} : (JSON.parse(text) as unknown);
+    if (res.status === 404 && notFoundOk) return NOT_FOUND;
     const detail = oneLine(text);
     if (res.status >= 500 || res.status === 429 || res.status === 408) {
       throw new RegistryError(

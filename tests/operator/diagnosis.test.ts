@@ -1,0 +1,203 @@
+// What the operator tells a user about a pipeline that does not run: the first missing
+// dependency (a Secret, a key in it, the Strimzi Kafka cluster), an image the kubelet cannot
+// pull, Events for each, and `kubectl get` columns that show Ready and why. Against the local
+// control plane (no kubelet, no Strimzi: where a test needs what they would report, it writes
+// that status itself and says so) and the local stack's registry. The operator may not read
+// Secrets (its RBAC has none): a missing Secret or key is what the kubelet reports on the pod.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import type { TestNamespace } from '../../local/src/cluster/testing.js';
+import { KubeClient } from '../../operator/src/kube/client.js';
+import { connectionFromKubeConfig } from '../../operator/src/kube/connection.js';
+import type { Operator } from '../../operator/src/reconcile/operator.js';
+import {
+  applyAsUser,
+  conditionOf,
+  createKafkaCluster,
+  eventsOf,
+  getPipeline,
+  inProcessOperator,
+  kubeletReports,
+  operatorNamespace,
+  pipelineManifest,
+  setKafkaClusterReady,
+  uniqueTopic,
+  waitFor,
+} from './support.js';
+
+let ns: TestNamespace;
+let operator: Operator;
+
+beforeAll(async () => {
+  // No database Secret and no Kafka cluster: the pipeline's dependencies come one by one.
+  ns = await operatorNamespace('operator-diagnosis', { databaseSecret: false, kafkaCluster: false });
+  operator = inProcessOperator(ns, 'op-diagnosis');
+  await operator.start();
+});
+
+afterAll(async () => {
+  await operator?.stop();
+  await ns?.delete();
+});
+
+/** Waits until the pipeline's `type` condition has `reason`; returns the pipeline. */
+async function until(name: string, type: Parameters<typeof conditionOf>[1], reason: string) {
+  return waitFor(`${type} ${reason}`, async () => {
+    const p = await getPipeline(ns.kubeConfig, ns.name, name);
+    return conditionOf(p, type)?.reason === reason ? p : undefined;
+  });
+}
+
+// The tests share the namespace: the second and third use what the first made (the Kafka
+// cluster).
+describe('diagnosis', () => {
+  it('DependenciesReady and Ready name the first missing dependency, one after the other, each with an Event', async () => {
+    await applyAsUser(
+      ns.kubeConfig,
+      ns.name,
+      pipelineManifest({
+        name: 'deps',
+        topic: uniqueTopic('op-deps'),
+        spec: { mqtt: { credentialsSecret: { name: 'mqtt' } } },
+      }),
+    );
+    let p = await until('deps', 'DependenciesReady', 'KafkaClusterNotFound');
+    expect(conditionOf(p, 'DependenciesReady')?.message).toContain(
+      `Strimzi Kafka cluster iotpipe (spec.kafka.cluster) not found in namespace ${ns.name}`,
+    );
+    // The kubelet cannot start the adapter: its MQTT Secret is missing, then a key of it. Each
+    // report is seen through the pod watch: no waiting for a periodic requeue.
+    const image = 'ghcr.io/iotpipe/workloads:test';
+    await kubeletReports(ns.kubeConfig, ns.name, 'deps-adapter-0', 'deps', 'adapter', image, {
+      reason: 'CreateContainerConfigError',
+      message: 'secret "mqtt" not found',
+    });
+    p = await until('deps', 'DependenciesReady', 'SecretNotFound');
+    const missing = `Secret mqtt (spec.mqtt.credentialsSecret) not found in namespace ${ns.name} (pod deps-adapter-0 container adapter: secret "mqtt" not found)`;
+    expect(conditionOf(p, 'DependenciesReady')).toMatchObject({ status: 'False', message: missing });
+    expect(conditionOf(p, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'SecretNotFound',
+      message: `DependenciesReady: ${missing}`,
+    });
+    await kubeletReports(ns.kubeConfig, ns.name, 'deps-adapter-0', 'deps', 'adapter', image, {
+      reason: 'CreateContainerConfigError',
+      message: `couldn't find key password in Secret ${ns.name}/mqtt`,
+    });
+    p = await until('deps', 'DependenciesReady', 'SecretKeyNotFound');
+    expect(conditionOf(p, 'DependenciesReady')?.message).toMatch(
+      /^Secret mqtt has no key password \(spec\.mqtt\.credentialsSecret\.passwordKey\) \(pod deps-adapter-0 /,
+    );
+    await kubeletReports(ns.kubeConfig, ns.name, 'deps-adapter-0', 'deps', 'adapter', image, undefined);
+    p = await until('deps', 'DependenciesReady', 'KafkaClusterNotFound');
+    // Playing Strimzi's cluster operator: the cluster exists, not Ready yet, then Ready.
+    await createKafkaCluster(ns.kubeConfig, ns.name, 'iotpipe', false);
+    p = await until('deps', 'DependenciesReady', 'KafkaClusterNotReady');
+    expect(conditionOf(p, 'DependenciesReady')?.message).toBe(
+      'Kafka cluster iotpipe is not Ready (Strimzi has not reported it Ready)',
+    );
+    await setKafkaClusterReady(
+      ns.kubeConfig,
+      ns.name,
+      'iotpipe',
+      'False',
+      'Creating',
+      'waiting for 3 brokers',
+    );
+    await waitFor('the reason Strimzi gives', async () => {
+      const got = await getPipeline(ns.kubeConfig, ns.name, 'deps');
+      return (
+        conditionOf(got, 'DependenciesReady')?.message ===
+        'Kafka cluster iotpipe is not Ready (Creating: waiting for 3 brokers)'
+      );
+    });
+    await setKafkaClusterReady(ns.kubeConfig, ns.name, 'iotpipe', 'True');
+    p = await until('deps', 'DependenciesReady', 'DependenciesFound');
+    expect(conditionOf(p, 'DependenciesReady')).toMatchObject({
+      status: 'True',
+      message: 'Kafka cluster iotpipe Ready; no pod reports a missing Secret or key',
+    });
+
+    // One Warning per failure, then a Normal event when the dependencies are all there.
+    const events = await waitFor('the DependenciesFound event', async () => {
+      const got = await eventsOf(ns.kubeConfig, ns.name, 'deps');
+      return got.some((e) => e.reason === 'DependenciesFound') ? got : undefined;
+    });
+    const warnings = events.filter((e) => e.type === 'Warning').map((e) => [e.reason, e.note]);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        ['KafkaClusterNotFound', expect.stringContaining('Strimzi Kafka cluster iotpipe')],
+        ['SecretNotFound', `DependenciesReady: ${missing}`],
+        ['SecretKeyNotFound', expect.stringContaining('Secret mqtt has no key password')],
+        ['KafkaClusterNotReady', expect.stringContaining('waiting for 3 brokers')],
+      ]),
+    );
+    expect(events.find((e) => e.reason === 'DependenciesFound')?.type).toBe('Normal');
+  });
+
+  it('an image the kubelet cannot pull is named in WorkloadsAvailable and Ready, with an Event', async () => {
+    await applyAsUser(
+      ns.kubeConfig,
+      ns.name,
+      pipelineManifest({
+        name: 'image',
+        topic: uniqueTopic('op-image'),
+        spec: { image: 'ghcr.io/iotpipe/workloads:nope' },
+      }),
+    );
+    await waitFor(
+      'the sink Deployment',
+      async () =>
+        await KubernetesObjectApi.makeApiClient(ns.kubeConfig)
+          .read({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: 'image-sink', namespace: ns.name },
+          })
+          .then(Boolean, () => false),
+    );
+    // The kubelet cannot pull the sink's image.
+    await kubeletReports(
+      ns.kubeConfig,
+      ns.name,
+      'image-sink-7d4b9c-x2x9q',
+      'image',
+      'sink',
+      'ghcr.io/iotpipe/workloads:nope',
+      {
+        reason: 'ImagePullBackOff',
+        message: 'Back-off pulling image "ghcr.io/iotpipe/workloads:nope"',
+      },
+    );
+    const p = await until('image', 'WorkloadsAvailable', 'ImagePullFailed');
+    expect(conditionOf(p, 'WorkloadsAvailable')?.message).toContain(
+      'pod image-sink-7d4b9c-x2x9q container sink: ImagePullBackOff: Back-off pulling image "ghcr.io/iotpipe/workloads:nope"',
+    );
+    expect(conditionOf(p, 'Ready')).toMatchObject({ status: 'False', reason: 'ImagePullFailed' });
+    const event = await waitFor('the ImagePullFailed event', async () =>
+      (await eventsOf(ns.kubeConfig, ns.name, 'image')).find((e) => e.reason === 'ImagePullFailed'),
+    );
+    expect(event).toMatchObject({
+      type: 'Warning',
+      note: expect.stringContaining('ghcr.io/iotpipe/workloads:nope'),
+    });
+  });
+
+  it('kubectl get shows Ready and its reason without -o wide (the API server renders the columns)', async () => {
+    await until('image', 'Ready', 'ImagePullFailed');
+    const table = await new KubeClient(connectionFromKubeConfig(ns.kubeConfig)).request<{
+      columnDefinitions: Array<{ name: string; priority: number }>;
+      rows: Array<{ cells: unknown[]; object: { metadata: { name: string } } }>;
+    }>('GET', `/apis/iotpipe.io/v1alpha1/namespaces/${ns.name}/iotpipelines`, {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+      query: { includeObject: 'Metadata' },
+    });
+    const shown = table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name);
+    expect(shown).toEqual(['Name', 'Topic', 'Ready', 'Reason', 'Ready Replicas', 'Age']);
+    const row = table.rows.find((r) => r.object.metadata.name === 'image')!;
+    const cell = (column: string) => row.cells[table.columnDefinitions.findIndex((c) => c.name === column)];
+    expect(cell('Ready')).toBe('False');
+    expect(cell('Reason')).toBe('ImagePullFailed');
+    expect(String(cell('Message'))).toContain('ImagePullBackOff');
+  });
+});
