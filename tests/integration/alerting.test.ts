@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { StoredMail } from '../../local/src/index.js';
 import { localStack, stackEndpoints } from '../support/stack.js';
 
@@ -11,6 +13,15 @@ import { localStack, stackEndpoints } from '../support/stack.js';
 const stack = localStack();
 const prometheus = stackEndpoints.prometheusUrl;
 const alertmanager = stackEndpoints.alertmanagerUrl;
+const RULES_FILE = 'monitoring/rules/iotpipe.rules.yml';
+/** The rule groups the file declares: Prometheus must load every one of them. */
+const ruleGroupNames = (
+  parse(readFileSync(new URL(`../../${RULES_FILE}`, import.meta.url), 'utf8')) as {
+    groups: Array<{ name: string }>;
+  }
+).groups
+  .map((g) => g.name)
+  .sort();
 
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
@@ -63,8 +74,9 @@ describe('the local Prometheus and Alertmanager', () => {
         const r = await json<{
           data: { groups: Array<{ name: string; file: string; rules: Array<{ name: string }> }> };
         }>(`${prometheus}/api/v1/rules?type=alert`);
-        const groups = r.data.groups.filter((g) => g.file.endsWith('monitoring/rules/iotpipe.rules.yml'));
-        return groups.length === 3 ? groups : undefined;
+        const groups = r.data.groups.filter((g) => g.file.endsWith(RULES_FILE));
+        const loaded = groups.map((g) => g.name).sort();
+        return loaded.join() === ruleGroupNames.join() ? groups : undefined;
       },
       30_000,
     );
