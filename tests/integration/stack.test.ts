@@ -212,7 +212,9 @@ describe('wrong settings stop `stack up` with one line naming cause and fix', ()
   it('a download failing', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'iotpipe-cache-'));
     const stateDir = await mkdtemp(join(tmpdir(), 'iotpipe-state-'));
-    const free = (n: number) => String(41000 + n);
+    // Below the kernel's ephemeral range (32768-60999 here): a port in it can be taken at any
+    // moment by an outgoing connection, and then `stack up` fails on the port, not the download.
+    const free = (n: number) => String(24000 + n);
     const res = await iotpipe(['stack', 'up'], {
       IOTPIPE_STATE_DIR: stateDir,
       IOTPIPE_CACHE_DIR: cacheDir,
