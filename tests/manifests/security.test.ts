@@ -14,6 +14,8 @@ import { X509Certificate } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestNamespace } from '../../local/src/cluster/testing.js';
+import { installCrds } from '../../local/src/cluster/crds.js';
+import { IOTPIPELINE_CRD_FILE } from '../../cdk8s/src/imports.js';
 import { credentialSpecs, DATABASE_ADDRESS_KEY } from '../../cdk8s/src/charts/credentials.js';
 import { NAMES } from '../../cdk8s/src/charts/names.js';
 import {
@@ -79,6 +81,9 @@ async function applyRbac(objects: ManifestObject[], suffix: string): Promise<voi
 beforeAll(async () => {
   ns = await TestNamespace.create('security');
   other = await TestNamespace.create('security-other');
+  // kubectl auth can-i answers "no" for a resource type discovery does not list, whatever RBAC
+  // allows: the IoTPipeline CRD must be served before its verbs are asked about (idempotent).
+  await installCrds(ns.kubeConfig, [], { extraFiles: [IOTPIPELINE_CRD_FILE] });
   dir = await mkdtemp(join(tmpdir(), 'iotpipe-security-'));
 });
 
