@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_COUNTERS, parseGatewayStatus } from './gateway-status.js';
-import { PayloadError } from './errors.js';
+import { codeOf, enc } from './payload.testing.js';
 
-const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 const TOPIC = 'ruuvi/C8:25:2D:8E:9C:2C/gw_status';
 const counters = Object.fromEntries(GATEWAY_COUNTERS.map((c, i) => [c, i + 1]));
 const ours = { state: 'online', uptime_s: 3600, buffered: 17, in_flight: 3, tags: 4, counters };
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 describe('parseGatewayStatus', () => {
   it("reads our firmware's status: state, levels and every counter", () => {

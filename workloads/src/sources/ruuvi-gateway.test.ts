@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, encodeFormat3Advertisement } from '../ruuvi/index.js';
-import { PayloadError } from './errors.js';
+import type { PayloadError } from './errors.js';
+import { codeOf, enc } from './payload.testing.js';
 import { parseRuuviGateway } from './ruuvi-gateway.js';
 
-const enc = (v: unknown) => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 const received = new Date('2026-11-27T06:00:00.000Z');
 const TOPIC = 'ruuvi/C8:25:2D:8E:9C:2C/CB:B8:33:4C:88:4F';
 // The Ruuvi Gateway MQTT schema's example advertisement (format 5; docs.ruuvi.com).
@@ -17,16 +17,6 @@ const base = {
   data: DATA,
   coords: '',
 };
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PayloadError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a PayloadError');
-}
 
 describe('parseRuuviGateway', () => {
   it('expands a format 5 advertisement into one reading per measurement with the contract identity', () => {
