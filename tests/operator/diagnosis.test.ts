@@ -5,6 +5,7 @@
 // that status itself and says so) and the local stack's registry. The operator may not read
 // Secrets (its RBAC has none): a missing Secret or key is what the kubelet reports on the pod,
 // as a container's waiting reason (env) or as a FailedMount Event (the projected volume).
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
@@ -216,6 +217,31 @@ describe('diagnosis', () => {
         ['SecretNotFound', `DependenciesReady: ${missing}`],
         ['SecretKeyNotFound', expect.stringContaining('Secret mqtt-files has no key password')],
       ]),
+    );
+  });
+
+  it('kubectl describe shows the conditions and the Events, and kubectl get the reason, as for Strimzi resources', () => {
+    const kubectl = (...args: string[]) => {
+      const r = spawnSync('kubectl', [...ns.kubectlArgs, ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const described = kubectl('describe', 'iotpipeline', 'mounts');
+    // The conditions, Ready first, each with its reason and message.
+    expect(described).toMatch(
+      /Conditions:\n\s+Last Transition Time:\s+\S+\n\s+Message:\s+DependenciesReady: Secret mounts-kafka .*\n\s+Observed Generation:\s+1\n\s+Reason:\s+SecretNotFound\n\s+Status:\s+False\n\s+Type:\s+Ready\n/,
+    );
+    // The Events table kubectl prints for any object, from the operator's Events.
+    expect(described).toMatch(/\nEvents:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/);
+    expect(described).toMatch(
+      /\n\s+Warning\s+SecretNotFound\s+.+\s+iotpipe\.io\/operator\s+DependenciesReady: Secret mounts-kafka /,
+    );
+    expect(described).toMatch(
+      /\n\s+Normal\s+Created\s+.+\s+iotpipe\.io\/operator\s+created KafkaTopic mounts-topic, /,
+    );
+    const table = kubectl('get', 'iotpipelines', 'mounts');
+    expect(table).toMatch(
+      /^NAME\s+TOPIC\s+READY\s+REASON\s+READY REPLICAS\s+AGE\nmounts\s+op-mounts-\S+\s+False\s+SecretNotFound\s+0\s+\S+\n$/,
     );
   });
 
