@@ -30,29 +30,9 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 export async function ensurePki(paths: ClusterPaths, apiserverHost = '127.0.0.1'): Promise<void> {
   const dir = paths.pki;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (!(await exists(paths.caCert)) || !(await exists(paths.caKey))) {
+  if (await ensureCa(paths, 'iotpipe-local-ca')) {
     // A new CA invalidates every certificate signed by the old one.
     await Promise.all([paths.apiserverCert, paths.adminCert].map((f) => rm(f, { force: true })));
-    await openssl(
-      [
-        'req',
-        '-x509',
-        ...EC_KEY,
-        '-keyout',
-        paths.caKey,
-        '-out',
-        paths.caCert,
-        '-days',
-        DAYS,
-        '-subj',
-        '/CN=iotpipe-local-ca',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      dir,
-    );
   }
   const hostSan = apiserverHost === '127.0.0.1' ? '' : `,IP:${apiserverHost}`;
   await signedCert(paths, paths.apiserverCert, paths.apiserverKey, '/CN=kube-apiserver', [
@@ -80,9 +60,44 @@ export async function ensurePki(paths: ClusterPaths, apiserverHost = '127.0.0.1'
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
+/** A CA's files: its directory (certificates are made there), certificate and key. */
+export interface CaFiles {
+  readonly pki: string;
+  readonly caCert: string;
+  readonly caKey: string;
+}
+
+/** Makes the CA unless both its files exist; true when it was made (old certificates are void). */
+export async function ensureCa(paths: CaFiles, commonName: string): Promise<boolean> {
+  await mkdir(paths.pki, { recursive: true, mode: 0o700 });
+  if ((await exists(paths.caCert)) && (await exists(paths.caKey))) return false;
+  await openssl(
+    [
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      paths.caKey,
+      '-out',
+      paths.caCert,
+      '-days',
+      DAYS,
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    paths.pki,
+  );
+  await chmod(paths.caKey, 0o600);
+  return true;
+}
+
 /** A certificate signed by the state dir's CA, made once (kept while both files exist). */
 export async function signedCert(
-  paths: ClusterPaths,
+  paths: CaFiles,
   cert: string,
   key: string,
   subj: string,
@@ -116,7 +131,7 @@ export async function signedCert(
 }
 
 /** A client certificate (the subject's O= is the group, CN= the user Kubernetes sees). */
-export function clientCert(paths: ClusterPaths, cert: string, key: string, subj: string): Promise<void> {
+export function clientCert(paths: CaFiles, cert: string, key: string, subj: string): Promise<void> {
   return signedCert(paths, cert, key, subj, [
     'keyUsage=critical,digitalSignature,keyEncipherment',
     'extendedKeyUsage=clientAuth',
