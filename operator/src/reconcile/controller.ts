@@ -257,7 +257,10 @@ export class Controller {
     };
     pods.on({
       add: (p, initial) => {
-        if (!initial && p.problems.length > 0) byPod(p);
+        // A FailedMount Event may have come before its pod reached the cache.
+        const mountFailed = () =>
+          p.creating && mountFailures.byIndex(keyOf(p.metadata.namespace, p.metadata.name)).length > 0;
+        if (!initial && (p.problems.length > 0 || mountFailed())) byPod(p);
       },
       // Pods change often (the kubelet's status): only a change of their problems matters.
       update: (before, p) => {
