@@ -5,8 +5,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { logLevel } from 'kafkajs';
-import { createKafka } from '../kafka/client.js';
-import { loadSinkConfig } from '../sink/config.js';
+import { createKafka } from '../../workloads/src/kafka/client.js';
+import { loadSinkConfig } from '../../workloads/src/sink/config.js';
 import {
   databaseCeilings,
   kafkaCeiling,
@@ -43,7 +43,7 @@ export interface BenchRun {
 const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
 /**
- * `iotpipe bench`: the ceilings of the real parts, then the whole pipeline at stepped rates per
+ * `make bench`: the ceilings of the real parts, then the whole pipeline at stepped rates per
  * variant, each on fresh topics and a fresh database (dropped afterwards); writes the report.
  */
 export class Benchmark {
