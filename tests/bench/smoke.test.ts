@@ -52,6 +52,11 @@ describe('the benchmark harness, seconds-long', () => {
     expect(result.ceilings!.staging_insert_rows_per_s).toBeGreaterThan(0);
     expect(result.ceilings!.kafka_records_per_s).toBeGreaterThan(0);
     expect(result.ceilings!.mqtt_readings_per_s).toBeGreaterThan(0);
+    // The parts' own tools (Kafka's perf tools, Mosquitto's C clients) ran on the same data.
+    expect(result.ceilings!.kafka_tool!.produce_records_per_s).toBeGreaterThan(0);
+    expect(result.ceilings!.kafka_tool!.consume_records_per_s).toBeGreaterThan(0);
+    expect(result.ceilings!.kafka_tool!.record_bytes).toBeGreaterThan(20);
+    expect(result.ceilings!.mqtt_c_messages_per_s).toBeGreaterThan(0);
     const [step] = result.variants[0]!.steps;
     expect(step, 'one step ran').toBeDefined();
     expect(step!.readings).toBeGreaterThan(1000);
