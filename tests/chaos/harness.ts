@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
 import { loadAdapterConfig } from '../../workloads/src/adapter/config.js';
-import { StageProcess } from '../../workloads/src/bench/stage.js';
+import { StageProcess } from '../../bench/harness/stage.js';
 import { createTopic, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import { StackFaults, sleep } from './faults.js';
 import { writeRow, type ChaosRow } from './report.js';
