@@ -159,10 +159,14 @@ export class Benchmark {
         `ceiling 2b: Kafka's own ProducerPerformance and ConsumerPerformance, ${rows} records of ${recordBytes} bytes, acks=all ...`,
       );
       const toolTopic = `${pipeline.id}-kafka-tool`;
-      await admin.connect();
+      // A new admin: a kafkajs admin does not connect again once disconnected.
+      const toolAdmin = createKafka(cfg.connection.kafkaBrokers, `${pipeline.id}-admin3`, {
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await toolAdmin.connect();
       let kafkaTool: KafkaToolCeiling;
       try {
-        await createTopic(admin, toolTopic, 6);
+        await createTopic(toolAdmin, toolTopic, 6);
         kafkaTool = await kafkaToolCeiling(loadStackConfig(), workDir, {
           brokers: cfg.connection.kafkaBrokers,
           topic: toolTopic,
@@ -173,8 +177,8 @@ export class Benchmark {
           clientProperties: {},
         });
       } finally {
-        await admin.deleteTopics({ topics: [toolTopic] }).catch(() => {});
-        await admin.disconnect();
+        await toolAdmin.deleteTopics({ topics: [toolTopic] }).catch(() => {});
+        await toolAdmin.disconnect();
       }
       this.log(
         `  produce ${Math.round(kafkaTool.produce_records_per_s)} records/s, consume ${Math.round(kafkaTool.consume_records_per_s)} records/s`,

@@ -14,7 +14,8 @@
 #               module is dropped from the reactor and the CRD reference-doc step (it writes
 #               into documentation/) does not run; a test-scope dependency that Maven Central
 #               does not serve (io.strimzi.strimzi-test-connectors:fault-injection-source-connector
-#               0.1.0) is dropped (tests are skipped).
+#               0.1.0) is dropped, and so is the operators' dependency on operator-common's test
+#               jar, which -Dmaven.test.skip does not build (tests are skipped).
 #   properties: fabric8 kubernetes-client 7.7.0 instead of 7.8.0: Maven Central serves 7.8.0's
 #               openshift-client-api and openshift-model to this machine as 404, so the whole
 #               client family moves one minor back and stays consistent; strimzi-test-container
@@ -92,8 +93,16 @@ sed -i '/<module>systemtest<\/module>/d' "$src/pom.xml"
 perl -0pi -e 's|(<id>generate-doc</id>\s*<phase>)process-classes(</phase>)|${1}none${2}|' "$src/api/pom.xml"
 perl -0pi -e 's|\s*<dependency>\s*<groupId>io\.strimzi\.strimzi-test-connectors</groupId>\s*<artifactId>fault-injection-source-connector</artifactId>.*?</dependency>||s' \
   "$src/cluster-operator/pom.xml"
+# operator-common's test classes (its `tests` jar): -Dmaven.test.skip does not build that jar, and
+# without it Maven fails to resolve the operators' test-scope dependency on it (unless an earlier
+# build left one in the repository: a cold machine showed it).
+for pom in cluster-operator topic-operator user-operator; do
+  perl -0pi -e 's{\s*<dependency>(.*?)</dependency>}{my ($all, $d) = ($&, $1); ($d =~ m|<artifactId>operator-common</artifactId>| && $d =~ m{<type>test-jar</type>|<classifier>tests</classifier>}) ? "" : $all}gse' \
+    "$src/$pom/pom.xml"
+done
 ! grep -q '<module>systemtest</module>' "$src/pom.xml" &&
   ! grep -q '<artifactId>fault-injection-source-connector</artifactId>' "$src/cluster-operator/pom.xml" &&
+  ! grep -qE '<type>test-jar</type>|<classifier>tests</classifier>' "$src"/{cluster,topic,user}-operator/pom.xml &&
   perl -0ne 'exit(/<id>generate-doc<\/id>\s*<phase>none</ ? 0 : 1)' "$src/api/pom.xml" ||
   fail "an adaptation of Strimzi's poms did not apply to this source" "update images/strimzi/maven-build.sh for it"
 
