@@ -23,7 +23,11 @@ const CA_NAME = 'iotpipe-stack-ca';
 const NAME = /^[a-z0-9][-a-z0-9._]*$/;
 
 function checkName(what: string, name: string): void {
-  if (!NAME.test(name)) throw new StackError(`${what} '${name}': use lower-case letters, digits, '-', '.', '_'`);
+  if (!NAME.test(name))
+    throw new StackError(
+      `${what} '${name}' is not a safe file name`,
+      "use lower-case letters, digits, '-', '.', '_'",
+    );
 }
 
 /** The stack CA's files under the state dir (separate from the control plane's CA). */
@@ -72,7 +76,8 @@ async function ensureIssued(
 
 /** A server certificate for `hosts` (IP addresses and DNS names), e.g. ['127.0.0.1', 'localhost']. */
 export function ensureServerCert(c: StackConfig, name: string, hosts: readonly string[]): Promise<KeyPair> {
-  if (hosts.length === 0) throw new StackError(`certificate '${name}': no host names`);
+  if (hosts.length === 0)
+    throw new StackError(`certificate '${name}': no host names`, 'pass at least one IP address or DNS name');
   const san = hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
   return ensureIssued(c, name, `/CN=${hosts[0]}`, [
     `subjectAltName=${san}`,
@@ -122,7 +127,10 @@ export async function readPassword(c: StackConfig, account: string): Promise<str
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  throw new StackError(`no password for account '${account}' (${file}): start the stack with \`make stack-up\``);
+  throw new StackError(
+    `no password for account '${account}' (${file})`,
+    'start the stack with `make stack-up`',
+  );
 }
 
 /** Replaces an account's password (rotation); the old one stops working once the server reloads. */

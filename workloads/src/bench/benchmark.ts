@@ -132,7 +132,7 @@ export class Benchmark {
       );
       this.log(`ceiling 2/3: Kafka produce+consume, ${rows} Avro records, acks=all ...`);
       const kafkaTopic = `${pipeline.id}-kafka`;
-      const admin = createKafka(cfg.connection.kafkaBrokers, `${pipeline.id}-admin2`, {
+      const admin = createKafka(cfg.connection, `${pipeline.id}-admin2`, {
         logLevel: logLevel.NOTHING,
       }).admin();
       await admin.connect();
