@@ -3,15 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { alterUserScramCredentialsV0, Connection } from '@platformatic/kafka';
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  logLevel,
-  ResourcePatternTypes,
-  type KafkaConfig,
-} from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import type { StackConfig } from '../config.js';
 import { StackError } from '../errors.js';
 import { artifactPaths } from '../fetch.js';
@@ -46,6 +38,9 @@ export type KafkaStageAccount = 'adapter' | 'sink' | 'processor';
  */
 const CONTROLLER_ACCOUNT = 'kafka-controller';
 const CONTROLLER_PRINCIPAL = 'controller';
+
+// kafkajs is CommonJS: Node's ESM loader does not see these as named exports.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
 /** Marks a storage formatted with the SCRAM accounts; one formatted before security has none. */
 const SECURED_MARK = 'iotpipe-secured';
