@@ -77,7 +77,7 @@ async function ensureIssued(
 /** A server certificate for `hosts` (IP addresses and DNS names), e.g. ['127.0.0.1', 'localhost']. */
 export function ensureServerCert(c: StackConfig, name: string, hosts: readonly string[]): Promise<KeyPair> {
   if (hosts.length === 0)
-    throw new StackError(`certificate '${name}': no host names`, 'pass at least one IP address or DNS name');
+    throw new StackError(`certificate '${name}' has no host names`, 'pass at least one');
   const san = hosts.map((h) => (isIP(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
   return ensureIssued(c, name, `/CN=${hosts[0]}`, [
     `subjectAltName=${san}`,

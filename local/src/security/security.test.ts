@@ -78,6 +78,8 @@ describe('generated passwords', () => {
   });
 
   it('name the fix when an account was never made', async () => {
-    await expect(readPassword(config, 'nobody')).rejects.toThrow(/no password for account 'nobody'.*make stack-up/);
+    await expect(readPassword(config, 'nobody')).rejects.toThrow(
+      /no password for account 'nobody'.*make stack-up/,
+    );
   });
 });
