@@ -1,6 +1,6 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { alterUserScramCredentialsV0, Connection } from '@platformatic/kafka';
 import kafkajs, { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
@@ -8,7 +8,7 @@ import type { StackConfig } from '../config.js';
 import { StackError } from '../errors.js';
 import { artifactPaths } from '../fetch.js';
 import { findJava } from '../java.js';
-import { run } from '../proc.js';
+import { portIsFree, run } from '../proc.js';
 import { ensurePassword, ensureServerCert, passwordFile, readPassword, stackCa } from '../security/index.js';
 import type { Program, ProbeResult, Service, StackContext } from '../service.js';
 
@@ -266,10 +266,19 @@ export class KafkaBrokerService implements Service {
     const data = join(this.dir, 'data');
     if (existsSync(join(data, 'meta.properties'))) {
       if (existsSync(join(data, SECURED_MARK))) return;
-      throw new StackError(
-        `${this.name}: its storage was formatted before the stack's Kafka had accounts (no SCRAM users in its metadata)`,
-        `stop the stack and remove ${join(this.c.stateDir, 'kafka')} (topics and offsets are lost), then \`stack up\` again`,
+      // Formatted before the stack's Kafka had accounts: its metadata holds no SCRAM users, so
+      // the brokers could never log in to each other. A stopped node is formatted again (the
+      // local stack's topics and offsets go; `stack up` makes the stack's topics again).
+      if (!(await portIsFree(this.c.host, this.port)))
+        throw new StackError(
+          `${this.name} runs on storage formatted before the stack's Kafka had accounts`,
+          'stop the stack (`stack down`), then `stack up` formats it again with the accounts',
+        );
+      ctx.log(
+        `${this.name}: storage formatted before Kafka had accounts: formatting it again (topics and offsets are dropped)`,
       );
+      await rm(data, { recursive: true, force: true });
+      await mkdir(data, { recursive: true });
     }
     const clusterId = await ensureClusterId(this.c);
     ctx.log(`${this.name}: formatting storage for cluster ${clusterId} (once)`);
