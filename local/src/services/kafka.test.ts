@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadStackConfig } from '../config.js';
 import { KAFKA_ACCOUNTS, kafkaSecurityProperties, STACK_PIPELINE, stageAcls } from './kafka.js';
+import { WorkloadService } from './workloads.js';
 
 describe('the local Kafka accounts', () => {
   it('each stage is allowed exactly what it does on the stack pipeline', () => {
@@ -46,5 +49,21 @@ describe('the local Kafka accounts', () => {
     );
     expect(props).toContain('ssl.endpoint.identification.algorithm=https');
     expect(props.join('\n')).not.toMatch(/PLAINTEXT/);
+  });
+});
+
+describe('the stack starts each stage with its own Kafka account', () => {
+  it('SASL_SSL, SCRAM-SHA-512, its user, its password file and the stack CA', () => {
+    const c = loadStackConfig({ IOTPIPE_STATE_DIR: '/tmp/iotpipe-unit-state' });
+    for (const stage of ['adapter', 'sink', 'processor'] as const) {
+      const env = new WorkloadService(c, stage).programs()[0]!.env!;
+      expect(env).toMatchObject({
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: KAFKA_ACCOUNTS[stage],
+        KAFKA_SASL_PASSWORD_FILE: join('/tmp/iotpipe-unit-state', 'secrets', KAFKA_ACCOUNTS[stage]),
+        KAFKA_SSL_CA_FILE: join('/tmp/iotpipe-unit-state', 'pki', 'ca.crt'),
+      });
+    }
   });
 });
