@@ -327,7 +327,7 @@ export class KafkaBrokerService implements Service {
       if (!me) return { ok: false, detail: `metadata from :${this.port} does not list node ${this.nodeId}` };
       return {
         ok: true,
-        detail: `metadata ok (SASL_SSL as ${KAFKA_ACCOUNTS.admin}): ${cluster.brokers.length} brokers, controller ${cluster.controller}, cluster ${cluster.clusterId}`,
+        detail: `metadata ok: ${cluster.brokers.length} brokers, controller ${cluster.controller}, cluster ${cluster.clusterId} (SASL_SSL as ${KAFKA_ACCOUNTS.admin})`,
       };
     } catch (err) {
       return { ok: false, detail: `metadata request to :${this.port}: ${(err as Error).message}` };
