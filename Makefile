@@ -7,7 +7,9 @@ export IOTPIPE_ROOT := $(CURDIR)
 # .node-version; the Dockerfiles' NODE_IMAGE names the same one (cdk8s/src/dockerfile.test.ts).
 export IOTPIPE_NODE_VERSION ?= $(shell cat .node-version)
 export PATH := $(or $(IOTPIPE_CACHE_DIR),$(HOME)/.cache/iotpipe)/node-v$(IOTPIPE_NODE_VERSION)/bin:$(PATH)
+# The stages' CLI (what the workloads image runs) and the developers' tools beside it, never shipped.
 IOTPIPE := node workloads/dist/cli.js
+STACK_CLI := node local/dist/stack-cli.js
 
 -include mk/*.mk
 
@@ -32,16 +34,16 @@ lint: build ## eslint with type information + prettier
 	@npx eslint . && npx prettier --check .
 
 stack-up: build ## start the local stack (idempotent)
-	@$(IOTPIPE) stack up
+	@$(STACK_CLI) up
 
 stack-down: ## stop everything the local stack started
-	@if [ -f workloads/dist/cli.js ]; then $(IOTPIPE) stack down; fi
+	@if [ -f local/dist/stack-cli.js ]; then $(STACK_CLI) down; fi
 
 stack-status: build ## probe every part of the local stack
-	@$(IOTPIPE) stack status
+	@$(STACK_CLI) status
 
 stack-logs: build ## tail the local stack's logs
-	@$(IOTPIPE) stack logs
+	@$(STACK_CLI) logs
 
 demo: build ## run the main job end to end on the local stack
 	@scripts/demo.sh

@@ -14,7 +14,10 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{contract,runtime,local,workloads,operator,cdk8s}/src/**/*.test.ts'],
+          include: [
+            '{contract,runtime,local,workloads,operator,cdk8s}/src/**/*.test.ts',
+            'bench/**/*.test.ts',
+          ],
           // A guard against a hang, not a speed limit: two full cdk8s synths took over the 5 s
           // default while builds and the node loaded both cores.
           testTimeout: 60_000,

@@ -22,7 +22,7 @@ cluster-status: cluster-compile ## probe etcd and kube-apiserver; fails when not
 test-cluster: cluster-build ## run tests/cluster against the control plane, starting and stopping it if needed
 	@local/cluster/test-cluster.sh
 
-# The single-node cluster (`iotpipe cluster up --node`): the control plane plus containerd, kubelet,
+# The single-node cluster (`make node-up`): the control plane plus containerd, kubelet,
 # kube-controller-manager, kube-scheduler, kube-proxy, bridge CNI, CoreDNS, a volume provisioner.
 .PHONY: node-build node-up node-down node-status
 

@@ -13,4 +13,4 @@ test-operator: ## operator tests: unit, then tests/operator on the local control
 
 operator-bench: ## operator figures at 100, 300 and 1,000 IoTPipelines (OPERATOR_BENCH_COUNTS; needs the stack; prints, asserts nothing)
 	@npx tsc -b
-	@npx tsx tests/operator/bench.ts $(or $(OPERATOR_BENCH_COUNTS),100 300 1000)
+	@npx tsx bench/operator.ts $(or $(OPERATOR_BENCH_COUNTS),100 300 1000)

@@ -1,5 +1,5 @@
 /* global process, console */
-// Writes the local stack's prometheus.yml and alertmanager.yml, exactly as `iotpipe stack up`
+// Writes the local stack's prometheus.yml and alertmanager.yml, exactly as `make stack-up`
 // generates them, into the directory given as argv[2] — without starting anything — so
 // `promtool check config` and `amtool check-config` test what the stack runs.
 import { mkdirSync, writeFileSync } from 'node:fs';

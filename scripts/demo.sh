@@ -5,13 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IOTPIPE="node workloads/dist/cli.js"
+STACK="node local/dist/stack-cli.js"
 state="${IOTPIPE_STATE_DIR:-$PWD/.state}"
 mkdir -p "$state/demo"
 readings="${DEMO_READINGS:-30000}"
 rate="${DEMO_RATE:-3000}"
 
 echo "== 1. the local stack and the pipeline (first run downloads Kafka and Apicurio from Maven Central)"
-$IOTPIPE stack up --pipeline
+$STACK up --pipeline
 
 echo
 echo "== 2. a RuuviTag advertisement (format 5), decoded as the adapter does"
@@ -59,7 +60,7 @@ echo "== 7. every query of the original README, on iot_data (rows each returned)
 npx --no-install tsx scripts/readme-queries.ts
 
 echo
-$IOTPIPE stack status
+$STACK status
 cat <<TXT
 
 Everything keeps running. Look at:

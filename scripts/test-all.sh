@@ -4,7 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export IOTPIPE_ROOT="$PWD"
-IOTPIPE="node workloads/dist/cli.js"
+STACK="node local/dist/stack-cli.js"
+CLUSTER="node local/dist/cluster/cli.js"
 results=()
 failed=0
 started_stack=
@@ -38,9 +39,9 @@ has_target() { grep -q "^$1:" mk/*.mk 2>/dev/null; }
 
 started_node=
 cleanup() {
-  if [ -n "$started_node" ]; then $IOTPIPE cluster down --node >/dev/null 2>&1 || true; fi
-  if [ -n "$started_cluster" ]; then $IOTPIPE cluster down >/dev/null 2>&1 || true; fi
-  if [ -n "$started_stack" ] && [ -f workloads/dist/cli.js ]; then $IOTPIPE stack down >/dev/null 2>&1 || true; fi
+  if [ -n "$started_node" ]; then $CLUSTER down --node >/dev/null 2>&1 || true; fi
+  if [ -n "$started_cluster" ]; then $CLUSTER down >/dev/null 2>&1 || true; fi
+  if [ -n "$started_stack" ] && [ -f local/dist/stack-cli.js ]; then $STACK down >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
@@ -57,21 +58,21 @@ has_target test-monitoring && suite monitoring-rules make --no-print-directory t
 suite images make --no-print-directory images
 suite images-check npx vitest run --project images
 
-if $IOTPIPE stack status >/dev/null 2>&1; then
+if $STACK status >/dev/null 2>&1; then
   echo "the local stack was already running: using it, and leaving it running"
 else
   started_stack=1
-  suite stack-up $IOTPIPE stack up
+  suite stack-up $STACK up
 fi
 suite integration npx vitest run --project integration
 suite end-to-end npx vitest run --project e2e
 has_target bench-smoke && suite bench-smoke make --no-print-directory bench-smoke
 # One control plane serves the Kubernetes suites; started here unless one is running.
-if $IOTPIPE cluster status >/dev/null 2>&1; then
+if $CLUSTER status >/dev/null 2>&1; then
   echo "the local control plane was already running: using it, and leaving it running"
 else
   started_cluster=1
-  suite cluster-up $IOTPIPE cluster up
+  suite cluster-up $CLUSTER up
 fi
 has_target test-cluster && suite control-plane make --no-print-directory test-cluster
 has_target test-manifests && suite manifests make --no-print-directory test-manifests
@@ -79,12 +80,12 @@ has_target test-operator && suite operator make --no-print-directory test-operat
 # Chaos last while both the stack and the control plane are up: it breaks and restores them.
 has_target chaos && suite chaos make --no-print-directory chaos
 if [ -n "$started_cluster" ]; then
-  suite cluster-down $IOTPIPE cluster down
+  suite cluster-down $CLUSTER down
   started_cluster=
 fi
 # The single-node cluster (`cluster up --node`): the node suite brings it up and runs the platform
 # on it; then `cluster down --node` must leave the machine as it found it.
-if $IOTPIPE cluster status --node >/dev/null 2>&1; then
+if $CLUSTER status --node >/dev/null 2>&1; then
   echo "the single-node cluster was already running: using it, and leaving it running"
   suite node npx vitest run --project node
 else

@@ -131,7 +131,7 @@ export class LocalStack {
         : '';
       throw new StackError(
         `${s.name} did not become healthy within ${s.startTimeoutMs / 1000} s: ${last.detail}${tail ? ` (log: ${tail.slice(0, 400)})` : ''}`,
-        `read ${logFile}; \`iotpipe stack down\` then \`iotpipe stack up\` retries`,
+        `read ${logFile}; \`make stack-down\` then \`make stack-up\` retries`,
       );
     }
   }
@@ -147,7 +147,7 @@ export class LocalStack {
             name: s.name,
             state: 'OFF',
             ok: true,
-            detail: 'off (`iotpipe stack up --pipeline` starts it)',
+            detail: 'off (`node local/dist/stack-cli.js up --pipeline` starts it)',
           };
         }
         if (!st) return { name: s.name, state: 'NOT STARTED', ok: false, detail: 'not running' };

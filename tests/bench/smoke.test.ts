@@ -4,15 +4,15 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../../workloads/src/bench/report.js';
-import { CLI_PATH as cliPath } from '../../workloads/src/bench/stage.js';
+import type { BenchResult } from '../../bench/harness/report.js';
+import { BENCH_ENTRY } from '../../bench/harness/stage.js';
 
 /**
- * `make bench-smoke`: the real harness (`iotpipe bench`, as `make bench` runs it) with tiny
+ * `make bench-smoke`: the real harness (`bench/run.ts`, as `make bench` runs it) with tiny
  * ceilings and one short step on the local stack. Asserts only that it ran and that the
  * database held exactly what the simulator sent; speed is what `make bench` reports.
  */
-describe('iotpipe bench, seconds-long', () => {
+describe('the benchmark harness, seconds-long', () => {
   let out = '';
   afterAll(async () => {
     if (out) await rm(out, { recursive: true, force: true });
@@ -21,8 +21,9 @@ describe('iotpipe bench, seconds-long', () => {
   it('measures the ceilings and one step, stores every reading exactly once, writes the report', async () => {
     out = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
     const args = [
-      cliPath,
-      'bench',
+      '--import',
+      'tsx',
+      BENCH_ENTRY,
       '--rates',
       '1000',
       '--step-sec',
@@ -51,6 +52,11 @@ describe('iotpipe bench, seconds-long', () => {
     expect(result.ceilings!.staging_insert_rows_per_s).toBeGreaterThan(0);
     expect(result.ceilings!.kafka_records_per_s).toBeGreaterThan(0);
     expect(result.ceilings!.mqtt_readings_per_s).toBeGreaterThan(0);
+    // The parts' own tools (Kafka's perf tools, Mosquitto's C clients) ran on the same data.
+    expect(result.ceilings!.kafka_tool!.produce_records_per_s).toBeGreaterThan(0);
+    expect(result.ceilings!.kafka_tool!.consume_records_per_s).toBeGreaterThan(0);
+    expect(result.ceilings!.kafka_tool!.record_bytes).toBeGreaterThan(20);
+    expect(result.ceilings!.mqtt_c_messages_per_s).toBeGreaterThan(0);
     const [step] = result.variants[0]!.steps;
     expect(step, 'one step ran').toBeDefined();
     expect(step!.readings).toBeGreaterThan(1000);

@@ -67,7 +67,7 @@ describe('chaos 9: API server restarted while the operator reconciles', () => {
     const before = await plane.status();
     const apiserver = before.components.find((c) => c.name === 'kube-apiserver');
     if (apiserver?.pid === undefined)
-      throw new Error('kube-apiserver pid unknown: was it started by `iotpipe cluster up`?');
+      throw new Error('kube-apiserver pid unknown: was it started by `make cluster-up`?');
     process.kill(apiserver.pid, 'SIGKILL');
     await sleep(5000);
     await plane.start();

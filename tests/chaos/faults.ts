@@ -13,7 +13,7 @@ export class StackFaults {
     const st = (await this.stack.supervisor.states()).get(name);
     if (!st?.pid || st.state !== 'RUNNING')
       throw new Error(
-        `${name} is not running (state ${st?.state ?? 'unknown'}); \`iotpipe stack up\` starts it`,
+        `${name} is not running (state ${st?.state ?? 'unknown'}); \`make stack-up\` starts it`,
       );
     return st.pid;
   }

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
 import { loadAdapterConfig } from '../../workloads/src/adapter/config.js';
-import { StageProcess } from '../../workloads/src/bench/stage.js';
+import { StageProcess } from '../../bench/harness/stage.js';
 import { KAFKA_ACCOUNTS, stackKafkaConfig } from '../../local/src/index.js';
 import {
   createTopic,

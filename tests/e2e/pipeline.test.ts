@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
-import { StageProcess } from '../../workloads/src/bench/stage.js';
+import { StageProcess } from '../../bench/harness/stage.js';
 import {
   createTopic,
   grantStages,

@@ -1,6 +1,7 @@
 // The images `make images` made (run it first: scripts/test-all.sh does). Checks what a build
 // could get wrong without failing: the build-time CA and npmrc leaking into an image, the node
 // base image not being what the Dockerfiles expect.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,46 @@ describe('make images', () => {
       'id -u; id -g; node --version; npm --version >/dev/null && echo npm',
     ]);
     expect(stdout.trim().split('\n')).toEqual(['1000', '1000', `v${config.nodeVersion}`, 'npm']);
+  });
+
+  // What ships is what runs: the images hold the stages (or the operator) and their runtime
+  // dependencies, none of the developers' tools (local stack, control plane, benchmarks, tests).
+  describe.each([
+    ['workloads', 'workloads/dist/cli.js', 'node_modules/kafkajs/package.json'],
+    ['operator', 'operator/dist/main.js', 'node_modules/@iotpipe/contract'],
+  ])('the %s image holds no developer tooling', (image, entry, runtimeDependency) => {
+    const TOOLING = [
+      'app/local',
+      'app/bench',
+      'app/tests',
+      'app/node_modules/@iotpipe/local',
+      'app/node_modules/@resvg',
+      'app/node_modules/smtp-server',
+      'app/node_modules/mailparser',
+      'app/node_modules/vitest',
+      'app/node_modules/typescript',
+      'app/node_modules/tsx',
+    ];
+    it('none of the tooling is there, while what runs is (the check sees files)', async () => {
+      const root = await mountImage(`ghcr.io/iotpipe/${image}:${PROJECT_IMAGE_TAG}`);
+      expect(existsSync(join(root, 'app', entry)), entry).toBe(true);
+      expect(existsSync(join(root, 'app', runtimeDependency)), runtimeDependency).toBe(true);
+      expect(TOOLING.filter((path) => existsSync(join(root, path)))).toEqual([]);
+    });
+  });
+
+  it("the workloads CLI offers the stages' commands and none of the developers'", async () => {
+    const { stdout } = await podman.run([
+      'run',
+      '--rm',
+      '--network=none',
+      `ghcr.io/iotpipe/workloads:${PROJECT_IMAGE_TAG}`,
+      '--help',
+    ]);
+    for (const command of ['adapter', 'sink', 'process', 'simulate'])
+      expect(stdout).toMatch(new RegExp(`iotpipe ${command}\\b`));
+    for (const command of ['stack', 'cluster', 'bench'])
+      expect(stdout).not.toMatch(new RegExp(`iotpipe ${command}\\b`));
   });
 
   it('the workloads image runs the iotpipe CLI as uid 1000', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, StageProcess, waitUntil } from '../../workloads/src/bench/stage.js';
+import { freePort, StageProcess, waitUntil } from '../../bench/harness/stage.js';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
 import {
   GATEWAY_COUNTERS,

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `iotpipe <command>`: wires configs to the pipeline's classes; holds no logic of its own.
-import { ConfigError, StackError } from '@iotpipe/local';
+// `iotpipe <command>`: wires configs to the pipeline's classes; holds no logic of its own. What
+// ships in the workloads image: the developers' tools (the local stack, the control plane, the
+// benchmarks) have entries of their own in local/ and bench/.
+import { ConfigError } from '@iotpipe/contract';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { clusterCommand } from './cli/cluster.js';
-import { stackCommand } from './cli/stack.js';
 import { decodeCommand } from './cli/decode.js';
 import { adapterCommand } from './cli/adapter.js';
 import { simulateCommand } from './cli/simulate.js';
@@ -12,7 +12,6 @@ import { processCommand } from './cli/process.js';
 import { sinkCommand } from './cli/sink.js';
 import { dbCommand } from './cli/db.js';
 import { queryCommand } from './cli/query.js';
-import { benchCommand } from './cli/bench.js';
 import { mosquittoExporterCommand } from './cli/mosquitto-exporter.js';
 import { MigrationError } from './db/migrator.js';
 
@@ -21,8 +20,6 @@ class UsageError extends Error {}
 try {
   await yargs(hideBin(process.argv))
     .scriptName('iotpipe')
-    .command(stackCommand)
-    .command(clusterCommand)
     .command(decodeCommand)
     .command(adapterCommand)
     .command(simulateCommand)
@@ -30,7 +27,6 @@ try {
     .command(sinkCommand)
     .command(dbCommand)
     .command(queryCommand)
-    .command(benchCommand)
     .command(mosquittoExporterCommand)
     .demandCommand(1, 'name a command; --help lists them')
     .strict()
@@ -40,12 +36,7 @@ try {
     .help()
     .parseAsync();
 } catch (err) {
-  if (
-    err instanceof StackError ||
-    err instanceof ConfigError ||
-    err instanceof UsageError ||
-    err instanceof MigrationError
-  ) {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof MigrationError) {
     console.error(`iotpipe: ${err.message}`);
     process.exit(2);
   }

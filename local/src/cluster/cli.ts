@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The make targets' entry (mk/cluster.mk): needs only local/ built. `iotpipe cluster <command>`
-// runs the same commands: node local/dist/cluster/cli.js <command>
+// The entry of the make targets (mk/cluster.mk) and of developers: needs only local/ built.
+// node local/dist/cluster/cli.js <command> [--node]
 import { CLUSTER_COMMANDS, isClusterCommand, runClusterCommand } from './commands.js';
 
 const command = process.argv[2] ?? '';

@@ -23,7 +23,7 @@ export interface ClusterCommandOptions {
 }
 
 /**
- * `iotpipe cluster <command>`; returns the process exit code (status: 0 ready, 1 not).
+ * `node local/dist/cluster/cli.js <command>`; returns the process exit code (status: 0 ready, 1 not).
  *   build   build etcd + kube-apiserver into the cache and fetch the CRDs (no start)
  *   up      build what is missing, start etcd + kube-apiserver, install the platform CRDs
  *   down    stop what `up` started (state is kept; certificates and kubeconfig stay valid)

@@ -124,7 +124,7 @@ export class Daemons {
         await rm(this.pidFile(spec.name), { force: true });
         throw new StackError(
           `${spec.name} ${exited} while starting; last log lines:\n${await tail(this.logFile(spec.name), 20)}`,
-          `read ${this.logFile(spec.name)}; \`iotpipe cluster down\` then \`up\` retries`,
+          `read ${this.logFile(spec.name)}; \`make cluster-down\` then \`make cluster-up\` retries`,
         );
       }
       await sleep(250);

@@ -5,6 +5,7 @@ import { KAFKA_SECURITY, readSettings } from '@iotpipe/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConnectionConfig } from '../config/common.js';
 import {
+  kafkaJavaClientProperties,
   kafkajsSecurity,
   kafkaSecurityProblem,
   platformaticSecurity,
@@ -74,5 +75,20 @@ describe('Kafka client security from the contract settings', () => {
     expect(() => loadConnectionConfig({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' })).toThrow(
       'invalid config kafkaSecurityProtocol (KAFKA_SECURITY_PROTOCOL): KAFKA_SECURITY_PROTOCOL=SASL_SSL needs KAFKA_SASL_USERNAME',
     );
+  });
+
+  it("as a Java client's properties (Kafka's own tools): TLS with the PEM CA, SCRAM with the file's password", async () => {
+    await writeFile(join(dir, 'password'), 'pw-1');
+    expect(kafkaJavaClientProperties(sasl())).toEqual({
+      'security.protocol': 'SASL_SSL',
+      'ssl.truststore.type': 'PEM',
+      'ssl.truststore.location': join(dir, 'ca.crt'),
+      'sasl.mechanism': 'SCRAM-SHA-512',
+      'sasl.jaas.config':
+        'org.apache.kafka.common.security.scram.ScramLoginModule required username="kafka-sink" password="pw-1";',
+    });
+    expect(kafkaJavaClientProperties(readSettings(KAFKA_SECURITY, {}))).toEqual({
+      'security.protocol': 'PLAINTEXT',
+    });
   });
 });

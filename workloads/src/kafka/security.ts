@@ -84,3 +84,26 @@ export function platformaticSecurity(s: KafkaSecurity): {
       : {}),
   };
 }
+
+/**
+ * The same settings as a Java Kafka client's properties (Kafka's own tools, e.g. the
+ * benchmark's producer and consumer perf tools): nothing for PLAINTEXT.
+ */
+export function kafkaJavaClientProperties(s: KafkaSecurity): Record<string, string> {
+  const props: Record<string, string> = { 'security.protocol': s.kafkaSecurityProtocol };
+  if (usesTls(s) && s.kafkaCaFile !== '') {
+    props['ssl.truststore.type'] = 'PEM';
+    props['ssl.truststore.location'] = s.kafkaCaFile;
+  }
+  if (usesSasl(s)) {
+    const module =
+      s.kafkaSaslMechanism === 'PLAIN'
+        ? 'org.apache.kafka.common.security.plain.PlainLoginModule'
+        : 'org.apache.kafka.common.security.scram.ScramLoginModule';
+    const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    props['sasl.mechanism'] = s.kafkaSaslMechanism;
+    props['sasl.jaas.config'] =
+      `${module} required username=${quote(s.kafkaSaslUsername)} password=${quote(kafkaSaslPassword(s))};`;
+  }
+  return props;
+}

@@ -4,7 +4,7 @@ import { loadControlPlaneConfig, type ControlPlaneConfig } from '../config.js';
 import { SERVICE_CIDR } from '../pki.js';
 
 /**
- * The single-node cluster of `iotpipe cluster up --node`: its own control plane (etcd +
+ * The single-node cluster of `make node-up`: its own control plane (etcd +
  * kube-apiserver, in `<state>/node`), containerd, kubelet, kube-controller-manager,
  * kube-scheduler, kube-proxy, and the addresses it makes on this machine. Every address is inside
  * the machine: the node IP sits on `lo`, pods live in network namespaces on a bridge the node

@@ -15,7 +15,7 @@ export const CNI_NETWORK = 'iotpipe';
  */
 export function containerdConfig(config: NodeConfig, paths: NodePaths, sandboxImage: string): string {
   const q = (s: string): string => JSON.stringify(s);
-  return `# Written by iotpipe cluster up --node (local/src/cluster/node/files.ts); rewritten on every up.
+  return `# Written by make node-up (local/src/cluster/node/files.ts); rewritten on every up.
 version = 2
 root = ${q(paths.containerdRoot)}
 state = ${q(paths.containerdState)}

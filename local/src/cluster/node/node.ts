@@ -73,7 +73,7 @@ const IDENTITIES = {
 type Identity = keyof typeof IDENTITIES;
 
 /**
- * A real single-node Kubernetes on this machine (`iotpipe cluster up --node`): its own control
+ * A real single-node Kubernetes on this machine (`make node-up`): its own control
  * plane, containerd + runc from Debian, kubelet, kube-controller-manager, kube-scheduler,
  * kube-proxy built from the Go module proxy, bridge CNI, CoreDNS and a dynamic volume provisioner.
  * up is idempotent (starts what is not running); down stops every process and undoes every mount,

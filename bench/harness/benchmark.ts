@@ -5,15 +5,25 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { logLevel } from 'kafkajs';
-import { createKafka } from '../kafka/client.js';
-import { loadSinkConfig } from '../sink/config.js';
+import { createKafka } from '../../workloads/src/kafka/client.js';
+import { loadSinkConfig } from '../../workloads/src/sink/config.js';
 import {
+  ceilingMessages,
   databaseCeilings,
   kafkaCeiling,
+  meanAvroRecordBytes,
   mqttCeiling,
   otherFlavorCeilings,
   type Ceilings,
 } from './ceilings.js';
+import {
+  kafkaToolCeiling,
+  mosquittoClientArgs,
+  mosquittoToolCeiling,
+  type KafkaToolCeiling,
+} from './tool-ceilings.js';
+import { loadStackConfig } from '@iotpipe/local';
+import { kafkaJavaClientProperties } from '../../workloads/src/kafka/security.js';
 import type { BenchConfig, BenchVariant } from './config.js';
 import { BenchPipeline, createTopic, type StepResult } from './pipeline.js';
 import {
@@ -43,7 +53,7 @@ export interface BenchRun {
 const uniqueId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
 /**
- * `iotpipe bench`: the ceilings of the real parts, then the whole pipeline at stepped rates per
+ * `make bench`: the ceilings of the real parts, then the whole pipeline at stepped rates per
  * variant, each on fresh topics and a fresh database (dropped afterwards); writes the report.
  */
 export class Benchmark {
@@ -145,6 +155,31 @@ export class Benchmark {
         await admin.disconnect();
       }
       this.log(`  ${Math.round(kafka.both)} records/s (produce alone ${Math.round(kafka.produce)}/s)`);
+      const recordBytes = meanAvroRecordBytes(1000, cfg.seed + 2);
+      this.log(
+        `ceiling 2b: Kafka's own ProducerPerformance and ConsumerPerformance, ${rows} records of ${recordBytes} bytes, acks=all ...`,
+      );
+      const toolTopic = `${pipeline.id}-kafka-tool`;
+      await admin.connect();
+      let kafkaTool: KafkaToolCeiling;
+      try {
+        await createTopic(admin, toolTopic, 6);
+        kafkaTool = await kafkaToolCeiling(loadStackConfig(), workDir, {
+          brokers: cfg.connection.kafkaBrokers,
+          topic: toolTopic,
+          group: `${pipeline.id}-tool-group`,
+          records: rows,
+          recordBytes,
+          compression: 'none',
+          clientProperties: kafkaJavaClientProperties(cfg.connection),
+        });
+      } finally {
+        await admin.deleteTopics({ topics: [toolTopic] }).catch(() => {});
+        await admin.disconnect();
+      }
+      this.log(
+        `  produce ${Math.round(kafkaTool.produce_records_per_s)} records/s, consume ${Math.round(kafkaTool.consume_records_per_s)} records/s`,
+      );
       this.log(
         `ceiling 3/3: Mosquitto publish+subscribe, QoS 1, arrays of ${cfg.mqttCeilingBatch} readings ...`,
       );
@@ -157,6 +192,18 @@ export class Benchmark {
         cfg.mqttCeilingBatch,
       );
       this.log(`  ${Math.round(mq.messages)} messages/s = ${Math.round(mq.readings)} readings/s`);
+      this.log(`ceiling 3b: Mosquitto with its own C clients (mosquitto_pub -l, mosquitto_sub), QoS 1 ...`);
+      const messages = ceilingMessages(rows, cfg.seed + 3, pipeline.prefix, cfg.mqttCeilingBatch);
+      const mqC = await mosquittoToolCeiling(
+        mosquittoClientArgs(cfg.connection.mqttUrl, {
+          username: cfg.connection.mqttUsername,
+          password: cfg.connection.mqttPassword,
+        }),
+        `${pipeline.prefix}iotpipe/sim/c-ceiling`,
+        messages.map((m) => m.payload),
+      );
+      const mqCReadings = (mqC.messages_per_s * rows) / messages.length;
+      this.log(`  ${Math.round(mqC.messages_per_s)} messages/s = ${Math.round(mqCReadings)} readings/s`);
       return {
         schema_flavor: pipeline.schemaFlavor,
         copy_rows_per_s: db.copy,
@@ -170,6 +217,9 @@ export class Benchmark {
         mqtt_messages_per_s: mq.messages,
         mqtt_readings_per_s: mq.readings,
         mqtt_batch_size: cfg.mqttCeilingBatch,
+        kafka_tool: kafkaTool,
+        mqtt_c_messages_per_s: mqC.messages_per_s,
+        mqtt_c_readings_per_s: mqCReadings,
         rows,
       };
     } finally {

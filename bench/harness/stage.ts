@@ -3,8 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** The CLI users run, workloads/dist/cli.js (from src/bench under vitest, or from dist/bench). */
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** The CLI users run (and the workloads image runs): workloads/dist/cli.js. */
+export const CLI_PATH = fileURLToPath(new URL('../../workloads/dist/cli.js', import.meta.url));
+/** The harness's own entry (`make bench`), run from source: `node --import tsx <BENCH_ENTRY> [flags]`. */
+export const BENCH_ENTRY = fileURLToPath(new URL('../run.ts', import.meta.url));
 
 /**
  * A pipeline stage run as its own process, exactly as a user runs it: `iotpipe <args>`, output

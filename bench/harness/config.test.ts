@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../config/common.js';
+import { ConfigError } from '../../workloads/src/config/common.js';
 import { DEFAULT_RATES, loadBenchConfig, parseVariant } from './config.js';
 
 describe('loadBenchConfig', () => {

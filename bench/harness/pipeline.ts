@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { logLevel, type Admin } from 'kafkajs';
 import postgres from 'postgres';
 import { LocalStack, loadStackConfig } from '@iotpipe/local';
-import { Migrator, type DbFlavor } from '../db/migrator.js';
-import { createKafka } from '../kafka/client.js';
-import { manifestDigest, type Manifest } from '../simulator/manifest.js';
+import { Migrator, type DbFlavor } from '../../workloads/src/db/migrator.js';
+import { createKafka } from '../../workloads/src/kafka/client.js';
+import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import type { BenchConfig, BenchVariant, StageKind } from './config.js';
 import { allProcesses, clockTicksPerSec, treeSample } from './procstat.js';
 import { freePort, StageProcess, waitUntil } from './stage.js';
@@ -129,7 +129,7 @@ export class BenchPipeline {
     } catch (err) {
       throw new Error(
         `benchmark: cannot create database ${name} on ${base.host} (${(err as Error).message}); ` +
-          'check the stack is up (`iotpipe stack status`, `iotpipe stack up`) and that the user of ' +
+          'check the stack is up (`make stack-status`, `make stack-up`) and that the user of ' +
           'DATABASE_URL has CREATEDB, as iot_user has on the local stack',
         { cause: err },
       );

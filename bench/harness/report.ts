@@ -123,6 +123,20 @@ export function renderMarkdown(result: BenchResult, pngName: string | null): str
     L.push(
       `| Mosquitto publish+subscribe | ${int(c.mqtt_messages_per_s)} messages/s = ${int(c.mqtt_readings_per_s)} readings/s | QoS 1, simulator JSON arrays of ${c.mqtt_batch_size} readings, 64 in flight |`,
     );
+    if (c.kafka_tool) {
+      const k = c.kafka_tool;
+      L.push(
+        `| Kafka's own producer (ProducerPerformance) | ${int(k.produce_records_per_s)} records/s (${k.produce_mb_per_s.toFixed(1)} MB/s) | ${int(c.rows)} records of ${k.record_bytes} bytes (our mean Avro record), acks=all, compression ${k.compression}, the tool's defaults otherwise |`,
+      );
+      L.push(
+        `| Kafka's own consumer (ConsumerPerformance) | ${int(k.consume_records_per_s)} records/s | the same records, fetch rate (group join left out) |`,
+      );
+    }
+    if (c.mqtt_c_messages_per_s) {
+      L.push(
+        `| Mosquitto, its own C clients | ${int(c.mqtt_c_messages_per_s)} messages/s = ${int(c.mqtt_c_readings_per_s ?? 0)} readings/s | mosquitto_pub -l and mosquitto_sub, QoS 1, the same messages |`,
+      );
+    }
   } else {
     L.push('Not measured in this run (ceiling rows 0).');
   }
@@ -195,6 +209,18 @@ export function renderMarkdown(result: BenchResult, pngName: string | null): str
       L.push(`| / sink's staging insert | ${pct(best.achieved_per_s / c.staging_insert_rows_per_s)} |`);
       L.push(`| / Kafka produce+consume | ${pct(best.achieved_per_s / c.kafka_records_per_s)} |`);
       L.push(`| / Mosquitto QoS 1 (readings) | ${pct(best.achieved_per_s / c.mqtt_readings_per_s)} |`);
+      if (c.kafka_tool) {
+        L.push(
+          `| / Kafka's own producer | ${pct(best.achieved_per_s / c.kafka_tool.produce_records_per_s)} |`,
+        );
+        L.push(
+          `| / Kafka's own consumer | ${pct(best.achieved_per_s / c.kafka_tool.consume_records_per_s)} |`,
+        );
+      }
+      if (c.mqtt_c_readings_per_s)
+        L.push(
+          `| / Mosquitto C clients (readings) | ${pct(best.achieved_per_s / c.mqtt_c_readings_per_s)} |`,
+        );
       if (best.messages > 0) {
         const msgs = best.achieved_per_s / (best.readings / best.messages);
         L.push(

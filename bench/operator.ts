@@ -1,4 +1,4 @@
-// Operator figures (a script, not a test): `make operator-bench` = `npx tsx tests/operator/bench.ts [counts...]`
+// Operator figures (a script, not a test): `make operator-bench` = `npx tsx bench/operator.ts [counts...]`
 // (default 100 300 1000). Against the local control plane and the local stack's registry; the
 // operator runs as its own process (`node operator/dist/main.js`, as in its image), with a
 // standby replica for the failover. For each count, in a fresh namespace:
@@ -20,10 +20,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { KubeClient, METADATA_WATCH } from '../../operator/src/kube/client.js';
-import { connectionFromKubeConfig } from '../../operator/src/kube/connection.js';
-import type { TestNamespace } from '../../local/src/cluster/testing.js';
-import { operatorEnv, operatorNamespace, pipelineManifest, repoRoot, uniqueTopic } from './support.js';
+import { KubeClient, METADATA_WATCH } from '../operator/src/kube/client.js';
+import { connectionFromKubeConfig } from '../operator/src/kube/connection.js';
+import type { TestNamespace } from '../local/src/cluster/testing.js';
+import {
+  operatorEnv,
+  operatorNamespace,
+  pipelineManifest,
+  repoRoot,
+  uniqueTopic,
+} from '../tests/operator/support.js';
 
 const counts = process.argv
   .slice(2)

@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, EnvReader, loadConnectionConfig, type ConnectionConfig } from '../config/common.js';
+import {
+  ConfigError,
+  EnvReader,
+  loadConnectionConfig,
+  type ConnectionConfig,
+} from '../../workloads/src/config/common.js';
 
 /** One set-up of the pipeline's stages, measured over all the steps (a "before" or an "after"). */
 export interface BenchVariant {
@@ -16,7 +21,7 @@ export interface BenchVariant {
 export const STAGE_KINDS = ['adapter', 'sink', 'processor'] as const;
 export type StageKind = (typeof STAGE_KINDS)[number];
 
-/** Everything `iotpipe bench` needs; built by loadBenchConfig, validated there. */
+/** Everything `make bench` needs; built by loadBenchConfig, validated there. */
 export interface BenchConfig {
   readonly connection: ConnectionConfig;
   /** Offered readings/s of each step, rising. */
@@ -57,7 +62,7 @@ export interface BenchConfig {
   readonly readmePath: string;
 }
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_RATES = [2000, 5000, 7500, 10000, 15000, 20000, 30000, 40000] as const;
 
 /**

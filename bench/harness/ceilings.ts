@@ -4,19 +4,20 @@ import avro from 'avsc';
 import { logLevel } from 'kafkajs';
 import mqtt from 'mqtt';
 import postgres from 'postgres';
-import type { ConnectionConfig } from '../config/common.js';
-import { Migrator, timescaleSupport, type DbFlavor } from '../db/migrator.js';
-import { AvroSerializer } from '../kafka/avro.js';
-import { createKafka } from '../kafka/client.js';
-import { sensorReadingToAvro } from '../kafka/records.js';
-import { loadSchemaText, type SensorReading } from '../schema/index.js';
-import type { GenericReading } from '../simulator/devices.js';
-import { ReadingGenerator } from '../simulator/generator.js';
-import { mqttMessages } from '../simulator/outputs.js';
-import { genericRecord } from '../simulator/payloads.js';
-import { copyLine, READING_COLUMNS } from '../sink/rows.js';
-import { ReadingStore } from '../sink/store.js';
+import type { ConnectionConfig } from '../../workloads/src/config/common.js';
+import { Migrator, timescaleSupport, type DbFlavor } from '../../workloads/src/db/migrator.js';
+import { AvroSerializer } from '../../workloads/src/kafka/avro.js';
+import { createKafka } from '../../workloads/src/kafka/client.js';
+import { sensorReadingToAvro } from '../../workloads/src/kafka/records.js';
+import { loadSchemaText, type SensorReading } from '../../workloads/src/schema/index.js';
+import type { GenericReading } from '../../workloads/src/simulator/devices.js';
+import { ReadingGenerator } from '../../workloads/src/simulator/generator.js';
+import { mqttMessages } from '../../workloads/src/simulator/outputs.js';
+import { genericRecord } from '../../workloads/src/simulator/payloads.js';
+import { copyLine, READING_COLUMNS } from '../../workloads/src/sink/rows.js';
+import { ReadingStore } from '../../workloads/src/sink/store.js';
 import { ratePerSec } from './stats.js';
+import type { KafkaToolCeiling } from './tool-ceilings.js';
 
 /** What the real parts can do alone, measured with the same data the pipeline carries. */
 export interface Ceilings {
@@ -39,7 +40,40 @@ export interface Ceilings {
   mqtt_messages_per_s: number;
   mqtt_readings_per_s: number;
   mqtt_batch_size: number;
+  /** Kafka's own ProducerPerformance and ConsumerPerformance on a topic like ours (tool-ceilings.ts). */
+  kafka_tool?: KafkaToolCeiling | null;
+  /** Mosquitto's own C clients (mosquitto_pub -l, mosquitto_sub), QoS 1, the same messages. */
+  mqtt_c_messages_per_s?: number | null;
+  mqtt_c_readings_per_s?: number | null;
   rows: number;
+}
+
+/** The mean size on Kafka of our records: Avro plus the registry's 5-byte header. */
+export function meanAvroRecordBytes(rows: number, seed: number): number {
+  const type = avro.Type.forSchema(JSON.parse(loadSchemaText('sensor_reading')) as avro.Schema);
+  const records = sampleReadings(rows, seed, Date.now(), 0.1, 1000).map(genericRecord);
+  const total = records.reduce((sum, r) => sum + 5 + type.toBuffer(sensorReadingToAvro(r)).length, 0);
+  return Math.round(total / Math.max(1, records.length));
+}
+
+/** The simulator's MQTT messages (topic and JSON payload) for the Mosquitto ceilings. */
+export function ceilingMessages(
+  rows: number,
+  seed: number,
+  prefix: string,
+  batchSize: number,
+): ReturnType<typeof mqttMessages> {
+  const units = sampleReadings(rows, seed, Date.now(), 0.1, 1000).map((reading) => ({
+    kind: 'generic' as const,
+    timestampMs: reading.timestamp_ms,
+    reading,
+    anomaly: null,
+  }));
+  return mqttMessages(units, {
+    batchSize,
+    mqttTopicPrefix: `${prefix}iotpipe/sim`,
+    ruuviTopicPrefix: `${prefix}ruuvi`,
+  });
 }
 
 /** The simulator's generic readings (seeded, no Ruuvi tags): what the pipeline will carry. */
@@ -213,17 +247,7 @@ export async function mqttCeiling(
   seed: number,
   batchSize: number,
 ): Promise<{ messages: number; readings: number }> {
-  const units = sampleReadings(rows, seed + 3, Date.now(), 0.1, 1000).map((reading) => ({
-    kind: 'generic' as const,
-    timestampMs: reading.timestamp_ms,
-    reading,
-    anomaly: null,
-  }));
-  const messages = mqttMessages(units, {
-    batchSize,
-    mqttTopicPrefix: `${prefix}iotpipe/sim`,
-    ruuviTopicPrefix: `${prefix}ruuvi`,
-  });
+  const messages = ceilingMessages(rows, seed + 3, prefix, batchSize);
   const options = { username: connection.mqttUsername, password: connection.mqttPassword, clean: true };
   const sub = await mqtt.connectAsync(connection.mqttUrl, { ...options, clientId: `${clientId}-sub` });
   const pub = await mqtt.connectAsync(connection.mqttUrl, { ...options, clientId: `${clientId}-pub` });

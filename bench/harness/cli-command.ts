@@ -1,7 +1,7 @@
 import { KAFKA_ACCOUNTS, kafkaClientEnv, loadStackConfig } from '@iotpipe/local';
 import type { Argv, CommandModule } from 'yargs';
-import { Benchmark } from '../bench/benchmark.js';
-import { loadBenchConfig } from '../bench/config.js';
+import { Benchmark } from './benchmark.js';
+import { loadBenchConfig } from './config.js';
 
 /** Flag -> the env variable it overrides; loadBenchConfig validates both the same way. */
 const FLAG_ENV = {
@@ -60,7 +60,7 @@ export function benchEnv(args: BenchArgs, env: NodeJS.ProcessEnv = process.env):
 }
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
-  command: 'bench',
+  command: '$0',
   describe:
     'end-to-end benchmark on the local stack: ceilings of the parts, then the pipeline at stepped rates; writes bench/results/<time>.json/.md/.png',
   builder: (y: Argv<object>) => {
@@ -80,10 +80,10 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       ]),
     );
     return (y.options(options) as unknown as Argv<BenchArgs>)
-      .example('$0 bench --publish', 'the full run (at most ~10 minutes), summary into bench/README.md')
-      .example('$0 bench --rates 1000 --step-sec 3 --ceiling-rows 2000', 'a seconds-long smoke run')
+      .example('$0 --publish', 'the full run (at most ~10 minutes), summary into bench/README.md')
+      .example('$0 --rates 1000 --step-sec 3 --ceiling-rows 2000', 'a seconds-long smoke run')
       .example(
-        "$0 bench --variant base --variant 'tuned:adapters=2,sinks=2,DATA_SINK_BATCH_SIZE=5000'",
+        "$0 --variant base --variant 'tuned:adapters=2,sinks=2,DATA_SINK_BATCH_SIZE=5000'",
         'a before/after pair in one run',
       );
   },
