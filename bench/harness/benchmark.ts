@@ -161,7 +161,7 @@ export class Benchmark {
       );
       const toolTopic = `${pipeline.id}-kafka-tool`;
       // A new admin: a kafkajs admin does not connect again once disconnected.
-      const toolAdmin = createKafka(cfg.connection.kafkaBrokers, `${pipeline.id}-admin3`, {
+      const toolAdmin = createKafka(cfg.connection, `${pipeline.id}-admin3`, {
         logLevel: logLevel.NOTHING,
       }).admin();
       await toolAdmin.connect();
