@@ -9,7 +9,14 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Producer } from 'kafkajs';
 import { AVRO_OPTIONS, loadProcessorConfig, StreamProcessor } from '../workloads/src/processor/index.js';
 import { loadSchemaText, type SensorReading } from '../workloads/src/schema/index.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../tests/support/stack.js';
+import {
+  adminKafkaEnv,
+  createTopic,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  uniqueName,
+} from '../tests/support/stack.js';
 
 const quick = process.argv.includes('quick');
 const arg = (name: string, fallback: number) => {
@@ -102,6 +109,8 @@ async function lagOf(topic: string, groupId: string): Promise<number> {
 function processorFor(topic: string, groupId: string): StreamProcessor {
   return new StreamProcessor(
     loadProcessorConfig({
+      // A measuring tool: the processors run as the stack's admin account on its own topics.
+      ...adminKafkaEnv,
       KAFKA_TOPIC: topic,
       KAFKA_ALERTS_TOPIC: `${topic}-alerts`,
       PROCESSOR_GROUP_ID: groupId,

@@ -12,7 +12,14 @@ import { ManifestBuilder } from '../workloads/src/simulator/manifest.js';
 import { genericJson } from '../workloads/src/simulator/payloads.js';
 import { Simulator } from '../workloads/src/simulator/simulator.js';
 import { generatorOptions, MemoryOutput } from '../workloads/src/simulator/testing.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../tests/support/stack.js';
+import {
+  adminKafkaEnv,
+  createTopic,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  uniqueName,
+} from '../tests/support/stack.js';
 
 const quick = process.argv.includes('quick');
 const scale = quick ? 0.2 : 1;
@@ -24,6 +31,8 @@ const connectionEnv = {
   MQTT_USERNAME: stackConfig.mqtt.user,
   MQTT_PASSWORD: stackConfig.mqtt.password,
   KAFKA_BOOTSTRAP_SERVERS: stackEndpoints.kafkaBrokers.join(','),
+  // A measuring tool: the stack's admin account.
+  ...adminKafkaEnv,
   SCHEMA_REGISTRY_URL: stackEndpoints.registryUrl,
 };
 

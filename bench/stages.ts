@@ -27,7 +27,14 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../tests/integration/db-support.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../tests/support/stack.js';
+import {
+  adminKafkaEnv,
+  createTopic,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  uniqueName,
+} from '../tests/support/stack.js';
 
 type Mode = 'adapter' | 'sink' | 'pipeline';
 interface Variant {
@@ -100,7 +107,8 @@ class Proc {
     const nodeArgs =
       this.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${logDir}/prof-${this.name}`] : [];
     const child = spawn(process.execPath, [...nodeArgs, join(root, 'workloads/dist/cli.js'), ...this.args], {
-      env: { ...process.env, ...this.env },
+      // A measuring tool: its stages run as the stack's admin account on their own topics.
+      env: { ...process.env, ...adminKafkaEnv, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(out, { end: false });

@@ -23,6 +23,7 @@ import {
   type KafkaToolCeiling,
 } from './tool-ceilings.js';
 import { loadStackConfig } from '@iotpipe/local';
+import { kafkaJavaClientProperties } from '../../workloads/src/kafka/security.js';
 import type { BenchConfig, BenchVariant } from './config.js';
 import { BenchPipeline, createTopic, type StepResult } from './pipeline.js';
 import {
@@ -141,7 +142,7 @@ export class Benchmark {
       );
       this.log(`ceiling 2/3: Kafka produce+consume, ${rows} Avro records, acks=all ...`);
       const kafkaTopic = `${pipeline.id}-kafka`;
-      const admin = createKafka(cfg.connection.kafkaBrokers, `${pipeline.id}-admin2`, {
+      const admin = createKafka(cfg.connection, `${pipeline.id}-admin2`, {
         logLevel: logLevel.NOTHING,
       }).admin();
       await admin.connect();
@@ -160,7 +161,7 @@ export class Benchmark {
       );
       const toolTopic = `${pipeline.id}-kafka-tool`;
       // A new admin: a kafkajs admin does not connect again once disconnected.
-      const toolAdmin = createKafka(cfg.connection.kafkaBrokers, `${pipeline.id}-admin3`, {
+      const toolAdmin = createKafka(cfg.connection, `${pipeline.id}-admin3`, {
         logLevel: logLevel.NOTHING,
       }).admin();
       await toolAdmin.connect();
@@ -174,7 +175,7 @@ export class Benchmark {
           records: rows,
           recordBytes,
           compression: 'none',
-          clientProperties: {},
+          clientProperties: kafkaJavaClientProperties(cfg.connection),
         });
       } finally {
         await toolAdmin.deleteTopics({ topics: [toolTopic] }).catch(() => {});

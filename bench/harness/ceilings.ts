@@ -198,7 +198,7 @@ export async function kafkaCeiling(
   );
   await serializer.start();
   const type = avro.Type.forSchema(JSON.parse(loadSchemaText('sensor_reading')) as avro.Schema);
-  const kafka = createKafka(connection.kafkaBrokers, `${topic}-ceiling`, { logLevel: logLevel.NOTHING });
+  const kafka = createKafka(connection, `${topic}-ceiling`, { logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
   await producer.connect();

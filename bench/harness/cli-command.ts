@@ -1,3 +1,4 @@
+import { KAFKA_ACCOUNTS, kafkaClientEnv, loadStackConfig } from '@iotpipe/local';
 import type { Argv, CommandModule } from 'yargs';
 import { Benchmark } from './benchmark.js';
 import { loadBenchConfig } from './config.js';
@@ -87,6 +88,11 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       );
   },
   handler: async (args) => {
+    // The local stack's Kafka wants an account: unless told otherwise, the bench and the stages
+    // it spawns (they inherit this environment) use the stack's admin account; the bench makes
+    // and removes its own topics and groups each run.
+    if (process.env.KAFKA_SECURITY_PROTOCOL === undefined)
+      Object.assign(process.env, kafkaClientEnv(loadStackConfig(), KAFKA_ACCOUNTS.admin));
     const bench = new Benchmark(loadBenchConfig(benchEnv(args)));
     let interrupts = 0;
     const onSignal = () => {

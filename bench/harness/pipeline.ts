@@ -141,7 +141,7 @@ export class BenchPipeline {
     this.flavor = (await new Migrator({ databaseUrl: this.databaseUrl }).migrate()).flavor;
     this.sql = postgres(this.databaseUrl, { max: 2, onnotice: () => {} });
 
-    this.admin = createKafka(this.config.connection.kafkaBrokers, `${this.id}-admin`, {
+    this.admin = createKafka(this.config.connection, `${this.id}-admin`, {
       logLevel: logLevel.NOTHING,
     }).admin();
     await this.admin.connect();

@@ -7,7 +7,7 @@ import { fetchArtifacts } from './fetch.js';
 import { findJava } from './java.js';
 import { portIsFree, waitFor, which } from './proc.js';
 import type { ProbeResult, Service, StackContext } from './service.js';
-import { KafkaBrokerService, provisionTopics } from './services/kafka.js';
+import { KafkaBrokerService, provisionKafka } from './services/kafka.js';
 import {
   AlertmanagerService,
   NodeExporterService,
@@ -113,7 +113,7 @@ export class LocalStack {
       }
       await Promise.all(group.map((s) => this.awaitHealthy(s)));
       for (const s of group) await s.afterStart?.(ctx);
-      if (stage === 1) await provisionTopics(this.config, this.log);
+      if (stage === 1) await provisionKafka(this.config, this.log);
     }
     return this.status();
   }

@@ -9,7 +9,15 @@ import { manifestDigest, type Manifest } from '../../workloads/src/simulator/man
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
 import { loadAdapterConfig } from '../../workloads/src/adapter/config.js';
 import { StageProcess } from '../../bench/harness/stage.js';
-import { createTopic, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import { KAFKA_ACCOUNTS, stackKafkaConfig } from '../../local/src/index.js';
+import {
+  createTopic,
+  grantStages,
+  stackConfig,
+  stackEndpoints,
+  stageKafkaEnv,
+  uniqueName,
+} from '../support/stack.js';
 import { StackFaults, sleep } from './faults.js';
 import { writeRow, type ChaosRow } from './report.js';
 
@@ -146,6 +154,8 @@ export class ChaosRun {
     return new Kafka({
       clientId: `${this.id}-test`,
       brokers: [...this.brokers],
+      // The run's own client (topics, reading results): the admin account, on either cluster.
+      ...stackKafkaConfig(stackConfig, KAFKA_ACCOUNTS.admin),
       logLevel: logLevel.NOTHING,
       retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5000 },
     });
@@ -158,6 +168,18 @@ export class ChaosRun {
     await createTopic(this.topic, 6, undefined, undefined, onOwnBrokers);
     await createTopic(this.dlq, 3, undefined, undefined, onOwnBrokers);
     await createTopic(this.alerts, 3, undefined, undefined, onOwnBrokers);
+    // Each stage runs as its own account, allowed exactly this run's topics and groups.
+    await grantStages(
+      {
+        topic: this.topic,
+        dlqTopic: this.dlq,
+        alertsTopic: this.alerts,
+        sinkGroup: `${this.id}-sink`,
+        processorGroup: `${this.id}-processor`,
+      },
+      undefined,
+      this.kafka(),
+    );
     this.db = await createTestDatabase(`chaos${this.options.scenario.split('-')[0]}`);
     this.adapterPort = await freePort();
     this.sinkPort = await freePort();
@@ -173,6 +195,7 @@ export class ChaosRun {
       ['adapter'],
       {
         ...common,
+        ...stageKafkaEnv('adapter'),
         ADAPTER_TOPIC_PREFIX: this.prefix,
         ADAPTER_MQTT_CLIENT_ID: `${this.id}-adapter`,
         ADAPTER_METRICS_PORT: String(this.adapterPort),
@@ -186,6 +209,7 @@ export class ChaosRun {
       ['sink'],
       {
         ...common,
+        ...stageKafkaEnv('sink'),
         DATABASE_URL: this.options.sinkDbPort ? this.db.urlVia(this.options.sinkDbPort) : this.db.url,
         SINK_GROUP_ID: `${this.id}-sink`,
         SINK_CLIENT_ID: `${this.id}-sink`,
@@ -201,6 +225,7 @@ export class ChaosRun {
       ['process'],
       {
         ...common,
+        ...stageKafkaEnv('processor'),
         PROCESSOR_GROUP_ID: `${this.id}-processor`,
         PROCESSOR_CLIENT_ID: `${this.id}-processor`,
         PROCESSOR_METRICS_PORT: String(this.processorPort),

@@ -5,6 +5,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { artifactPaths } from '../../local/src/fetch.js';
+import {
+  ensureKafkaNodeSecurity,
+  KAFKA_ACCOUNTS,
+  kafkaSecurityProperties,
+  scramFormatArgs,
+  setScramPasswords,
+  stackKafkaConfig,
+} from '../../local/src/index.js';
+import { ensurePassword } from '../../local/src/security/index.js';
 import { findJava } from '../../local/src/java.js';
 import { run as exec } from '../../local/src/proc.js';
 import { stackConfig } from '../support/stack.js';
@@ -15,7 +24,8 @@ import { sleep } from './faults.js';
  * every node in its own network namespace, joined by veth pairs to one bridge in the root
  * namespace (10.77.0.0/24; the host is .1, node n is .1n). Taking a node's host-side veth down
  * cuts it off from the other nodes and from every client without stopping it: a real
- * partition. The stack's own brokers are untouched. Same Kafka distribution as the stack.
+ * partition. The stack's own brokers are untouched. Same Kafka distribution and the same
+ * security as the stack (SASL_SSL, the stack's accounts and CA; a certificate for these addresses).
  */
 export class NetnsKafka {
   readonly bridge = 'chaosbr0';
@@ -66,16 +76,20 @@ export class NetnsKafka {
       await rm(home, { recursive: true, force: true });
       await mkdir(join(home, 'data'), { recursive: true });
       const props = join(home, 'server.properties');
+      const security = await ensureKafkaNodeSecurity(
+        stackConfig,
+        home,
+        'kafka-chaos-netns',
+        this.nodes.map((m) => this.ip(m)),
+      );
       await writeFile(
         props,
         [
           `node.id=${n}`,
           'process.roles=broker,controller',
-          `listeners=PLAINTEXT://${this.ip(n)}:9092,CONTROLLER://${this.ip(n)}:9093`,
-          `advertised.listeners=PLAINTEXT://${this.ip(n)}:9092`,
-          'controller.listener.names=CONTROLLER',
-          'inter.broker.listener.name=PLAINTEXT',
-          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+          `listeners=CLIENT://${this.ip(n)}:9092,CONTROLLER://${this.ip(n)}:9093`,
+          `advertised.listeners=CLIENT://${this.ip(n)}:9092`,
+          ...kafkaSecurityProperties(security),
           `controller.quorum.voters=${voters}`,
           `log.dirs=${join(home, 'data')}`,
           'default.replication.factor=3',
@@ -90,6 +104,7 @@ export class NetnsKafka {
           'num.io.threads=2',
           '',
         ].join('\n'),
+        { mode: 0o600 },
       );
       const fmt = await exec(java, [
         '-cp',
@@ -100,6 +115,7 @@ export class NetnsKafka {
         clusterId,
         '-c',
         props,
+        ...(await scramFormatArgs(stackConfig)),
       ]);
       if (fmt.code !== 0) throw new Error(`formatting node ${n} failed: ${fmt.stderr || fmt.stdout}`);
       const log = createWriteStream(join(home, 'kafka.log'));
@@ -125,6 +141,14 @@ export class NetnsKafka {
       this.children.push(child);
     }
     await this.waitBrokers(3, 120_000);
+    // The stages' accounts, with the stack's passwords (their ACLs come with each run's topics).
+    const users = [];
+    for (const stage of ['adapter', 'sink', 'processor'] as const)
+      users.push({
+        name: KAFKA_ACCOUNTS[stage],
+        password: await ensurePassword(stackConfig, KAFKA_ACCOUNTS[stage]),
+      });
+    await setScramPasswords(stackConfig, this.brokers[0]!, users);
   }
 
   /** Waits until a metadata request lists `count` brokers. */
@@ -133,6 +157,7 @@ export class NetnsKafka {
     for (;;) {
       const admin = new Kafka({
         brokers: this.brokers,
+        ...stackKafkaConfig(stackConfig, KAFKA_ACCOUNTS.admin),
         logLevel: logLevel.NOTHING,
         connectionTimeout: 2000,
       }).admin();

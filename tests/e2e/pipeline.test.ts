@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestDigest, type Manifest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
 import { StageProcess } from '../../bench/harness/stage.js';
-import { createTopic, kafkaClient, localStack, stackEndpoints, uniqueName } from '../support/stack.js';
+import {
+  createTopic,
+  grantStages,
+  kafkaClient,
+  localStack,
+  stackEndpoints,
+  stageKafkaEnv,
+  uniqueName,
+} from '../support/stack.js';
 
 /**
  * The whole path on the real local stack: simulator -> Mosquitto -> adapter -> Kafka -> sink ->
@@ -46,6 +54,10 @@ class PipelineRun {
     this.dir = await mkdtemp(join(tmpdir(), `${this.id}-`));
     await createTopic(this.topic, 6);
     await createTopic(this.dlq, 3);
+    await grantStages({ topic: this.topic, dlqTopic: this.dlq, sinkGroup: `${this.id}-sink` }, [
+      'adapter',
+      'sink',
+    ]);
     this.db = await createTestDatabase('e2e');
     this.adapterPort = await freePort();
     this.sinkPort = await freePort();
@@ -59,6 +71,7 @@ class PipelineRun {
       ['adapter'],
       {
         ...common,
+        ...stageKafkaEnv('adapter'),
         ADAPTER_TOPIC_PREFIX: this.prefix,
         ADAPTER_MQTT_CLIENT_ID: `${this.id}-adapter`,
         ADAPTER_METRICS_PORT: String(this.adapterPort),
@@ -70,6 +83,7 @@ class PipelineRun {
       ['sink'],
       {
         ...common,
+        ...stageKafkaEnv('sink'),
         DATABASE_URL: this.db.url,
         SINK_GROUP_ID: `${this.id}-sink`,
         SINK_METRICS_PORT: String(this.sinkPort),

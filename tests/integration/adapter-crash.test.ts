@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { MqttClient } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTopic, uniqueName } from '../support/stack.js';
+import { createTopic, grantStages, uniqueName } from '../support/stack.js';
 import { collect, decodeConfluent, publisher, spawnAdapter, topicSize, waitFor } from './adapter-support.js';
 
 const MESSAGES = 300;
@@ -27,6 +27,7 @@ describe('adapter: kill -9 in the middle of a stream', () => {
     const dlq = `${topic}-dlq`;
     await createTopic(topic, 3);
     await createTopic(dlq, 1);
+    await grantStages({ topic, dlqTopic: dlq }, ['adapter']);
     const env = {
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlq,

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapterConfig, MqttKafkaAdapter } from '../../workloads/src/adapter/index.js';
-import { createTopic, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import { createTopic, grantStages, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import { kafkaClientEnv, publisher, scrape, TcpProxy, topicSize, waitFor } from './adapter-support.js';
 
 interface Run {
@@ -63,6 +63,7 @@ describe('adapter: unreachable dependencies', () => {
     const topic = uniqueName('it-adapter-deps');
     await createTopic(topic, 1);
     await createTopic(`${topic}-dlq`, 1);
+    await grantStages({ topic, dlqTopic: `${topic}-dlq` }, ['adapter']);
     const registryUrl = new URL(stackEndpoints.registryUrl);
     const registry = new TcpProxy(registryUrl.hostname, Number(registryUrl.port));
     const [kafkaHost, kafkaPort] = stackEndpoints.kafkaBrokers[0]!.split(':');
@@ -110,6 +111,7 @@ describe('adapter: unreachable dependencies', () => {
     const topic = uniqueName('it-adapter-mqtt');
     await createTopic(topic, 3);
     await createTopic(`${topic}-dlq`, 1);
+    await grantStages({ topic, dlqTopic: `${topic}-dlq` }, ['adapter']);
     const mqtt = new TcpProxy('127.0.0.1', stackConfig.mqtt.port);
     proxies.push(mqtt);
     await mqtt.open();
@@ -143,6 +145,7 @@ describe('adapter: unreachable dependencies', () => {
     // auto.create.topics.enable=false on the stack: writes to a missing topic fail (retriable).
     const topic = uniqueName('it-adapter-notopic');
     await createTopic(`${topic}-dlq`, 1);
+    await grantStages({ topic, dlqTopic: `${topic}-dlq` }, ['adapter']);
     const run = makeAdapter(topic, {});
     runs.push(run);
     await run.adapter.start();
@@ -184,6 +187,7 @@ describe('adapter: its persistent session across a change of subscription', () =
     const topic = uniqueName('it-adapter-share');
     await createTopic(topic, 3);
     await createTopic(`${topic}-dlq`, 1);
+    await grantStages({ topic, dlqTopic: `${topic}-dlq` }, ['adapter']);
     const single = makeAdapter(topic, { ADAPTER_SHARED_GROUP: '-' });
     await single.adapter.start();
     await single.adapter.stop();

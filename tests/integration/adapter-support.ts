@@ -6,15 +6,19 @@ import { join } from 'node:path';
 import avro from 'avsc';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
-import { kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import { kafkaClient, stackConfig, stackEndpoints, stageKafkaEnv, uniqueName } from '../support/stack.js';
 
 export const registryUrl = stackEndpoints.registryUrl;
 // IOTPIPE_CLI runs another build of the CLI (e.g. an installed image's) under the same suite.
 export const cliPath = process.env.IOTPIPE_CLI ?? join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
 // The in-process adapters get an explicit env map; ADAPTER_KAFKA_CLIENT from the suite's own
 // environment still picks their Kafka client (unset: the adapter's default). Spawned adapters
-// inherit it anyway.
-export const kafkaClientEnv = { ADAPTER_KAFKA_CLIENT: process.env.ADAPTER_KAFKA_CLIENT ?? '' };
+// inherit it anyway. Either client authenticates as the adapter's own Kafka account (the tests
+// grant it their topics with grantStages).
+export const kafkaClientEnv = {
+  ADAPTER_KAFKA_CLIENT: process.env.ADAPTER_KAFKA_CLIENT ?? '',
+  ...stageKafkaEnv('adapter'),
+};
 
 const schemaCache = new Map<number, avro.Type>();
 
@@ -126,7 +130,7 @@ export async function scrape(port: number): Promise<Map<string, number>> {
 export function spawnAdapter(env: Record<string, string>): { child: ChildProcess; log: string[] } {
   const log: string[] = [];
   const child = spawn(process.execPath, [cliPath, 'adapter'], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...stageKafkaEnv('adapter'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (d: Buffer) => log.push(d.toString()));

@@ -6,7 +6,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAdapterConfig, MqttKafkaAdapter } from '../../workloads/src/adapter/index.js';
 import { bytesToHex, encodeFormat5Advertisement } from '../../workloads/src/ruuvi/index.js';
-import { createTopic, kafkaClient, stackConfig, uniqueName } from '../support/stack.js';
+import { createTopic, grantStages, kafkaClient, stackConfig, uniqueName } from '../support/stack.js';
 import {
   collect,
   decodeConfluent,
@@ -48,6 +48,7 @@ async function startHarness(
   if (topicConfig.length === 0) await createTopic(topic, 3);
   else await createTopicWith(topic, topicConfig);
   await createTopic(dlq, 1);
+  await grantStages({ topic, dlqTopic: dlq }, ['adapter']);
   const adapter = new MqttKafkaAdapter(
     loadAdapterConfig({
       KAFKA_TOPIC: topic,

@@ -9,7 +9,15 @@ import { parse } from 'yaml';
 import { Migrator } from '../../workloads/src/db/index.js';
 import { AVRO_OPTIONS } from '../../workloads/src/processor/index.js';
 import { loadSchemaText, type SensorReading } from '../../workloads/src/schema/index.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import {
+  createTopic,
+  grantStages,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  stageKafkaEnv,
+  uniqueName,
+} from '../support/stack.js';
 
 /**
  * Every PromQL expression of every alert rule and dashboard panel (and every dashboard SQL query)
@@ -294,6 +302,9 @@ describe('after a short pipeline run, every panel whose sources ran returns data
     await createTopic(topic, 3);
     await createTopic(dlqTopic, 3);
     await createTopic(alertsTopic, 3);
+    const processorGroup = uniqueName('dash-proc');
+    const sinkGroup = uniqueName('dash-sink');
+    await grantStages({ topic, dlqTopic, alertsTopic, sinkGroup, processorGroup });
     const su = superuser();
     try {
       await su.unsafe(`CREATE DATABASE ${database} OWNER ${stackConfig.postgres.user}`);
@@ -306,7 +317,8 @@ describe('after a short pipeline run, every panel whose sources ran returns data
     {
       startCli('processor', ['process'], {
         ...commonEnv,
-        PROCESSOR_GROUP_ID: uniqueName('dash-proc'),
+        ...stageKafkaEnv('processor'),
+        PROCESSOR_GROUP_ID: processorGroup,
         PROCESSOR_FROM_BEGINNING: 'true',
         PROCESSOR_METRICS_PORT: await metricsPort('processor', ports.processor),
         PROCESSOR_METRICS_HOST: stackConfig.host,
@@ -319,7 +331,8 @@ describe('after a short pipeline run, every panel whose sources ran returns data
     {
       startCli('sink', ['sink'], {
         ...commonEnv,
-        SINK_GROUP_ID: uniqueName('dash-sink'),
+        ...stageKafkaEnv('sink'),
+        SINK_GROUP_ID: sinkGroup,
         SINK_CLIENT_ID: uniqueName('dash-sink'),
         SINK_METRICS_PORT: await metricsPort('sink', ports.sink),
         SINK_METRICS_HOST: stackConfig.host,
@@ -330,6 +343,7 @@ describe('after a short pipeline run, every panel whose sources ran returns data
       const adapterPort = await metricsPort('adapter', ports.adapter);
       startCli('adapter', ['adapter'], {
         ...commonEnv,
+        ...stageKafkaEnv('adapter'),
         ADAPTER_TOPIC_PREFIX: prefix,
         ADAPTER_SHARED_GROUP: uniqueName('dash-adapter'),
         ADAPTER_MQTT_CLIENT_ID: uniqueName('dash-adapter'),

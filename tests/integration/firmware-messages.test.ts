@@ -14,7 +14,15 @@ import {
   PayloadError,
 } from '../../workloads/src/sources/index.js';
 import { GATEWAY_COUNTER_METRICS } from '../../workloads/src/adapter/gateways.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import {
+  createTopic,
+  grantStages,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  stageKafkaEnv,
+  uniqueName,
+} from '../support/stack.js';
 import { createTestDatabase, type TestDatabase } from './db-support.js';
 import { publisher, scrape } from './adapter-support.js';
 
@@ -108,6 +116,7 @@ describe("the firmware's messages through Mosquitto, the adapter and the sink", 
     dir = await mkdtemp(join(tmpdir(), `${id}-`));
     await createTopic(topic, 3);
     await createTopic(dlq, 1);
+    await grantStages({ topic, dlqTopic: dlq, sinkGroup: `${id}-sink` }, ['adapter', 'sink']);
     db = await createTestDatabase('it_fw');
     adapterPort = await freePort();
     const common = {
@@ -120,6 +129,7 @@ describe("the firmware's messages through Mosquitto, the adapter and the sink", 
       ['adapter'],
       {
         ...common,
+        ...stageKafkaEnv('adapter'),
         ADAPTER_TOPIC_PREFIX: prefix,
         ADAPTER_RUUVI_TOPIC_PREFIX: RUUVI_PREFIX,
         ADAPTER_MQTT_CLIENT_ID: `${id}-adapter`,
@@ -133,6 +143,7 @@ describe("the firmware's messages through Mosquitto, the adapter and the sink", 
       ['sink'],
       {
         ...common,
+        ...stageKafkaEnv('sink'),
         DATABASE_URL: db.url,
         SINK_GROUP_ID: `${id}-sink`,
         SINK_METRICS_PORT: String(await freePort()),

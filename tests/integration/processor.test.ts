@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AVRO_OPTIONS, loadProcessorConfig, StreamProcessor } from '../../workloads/src/processor/index.js';
 import type { Alert } from '../../workloads/src/schema/alert.js';
 import { loadSchemaText, type SensorReading } from '../../workloads/src/schema/index.js';
-import { createTopic, kafkaClient, stackEndpoints, uniqueName } from '../support/stack.js';
+import {
+  createTopic,
+  grantStages,
+  kafkaClient,
+  stackEndpoints,
+  stageKafkaEnv,
+  uniqueName,
+} from '../support/stack.js';
 
 /**
  * `iotpipe process` against the real Kafka and registry: readings in, alerts out, offsets
@@ -36,6 +43,7 @@ const env = {
   PROCESSOR_STARTUP_GRACE_SECONDS: '2',
   PROCESSOR_SWEEP_INTERVAL_MS: '500',
   PROCESSOR_FROM_BEGINNING: 'true',
+  ...stageKafkaEnv('processor'),
 };
 
 function startProcessor(): Promise<StreamProcessor> {
@@ -125,6 +133,9 @@ const ofType = (t: Alert['alert_type'], device?: string) =>
 beforeAll(async () => {
   await createTopic(topic, 3);
   await createTopic(alertsTopic, 3);
+  // The processor's own account may read the readings in its group and write alerts; the DLQ
+  // name is unused here (the processor has none).
+  await grantStages({ topic, dlqTopic: `${topic}-dlq`, alertsTopic, processorGroup: groupId }, ['processor']);
   ({ id: readingSchemaId } = await registry.register(
     { type: SchemaType.AVRO, schema: loadSchemaText('sensor_reading') },
     { subject: `${topic}-value` },

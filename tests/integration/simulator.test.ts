@@ -12,7 +12,14 @@ import { manifestDigest, type DigestRow, type Manifest } from '../../workloads/s
 import { AVRO_LOGICAL_TYPES } from '../../workloads/src/simulator/outputs.js';
 import type { GenericReadingJson, RuuviGatewayMessage } from '../../workloads/src/simulator/payloads.js';
 import { Simulator } from '../../workloads/src/simulator/simulator.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import {
+  adminKafkaEnv,
+  createTopic,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  uniqueName,
+} from '../support/stack.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const connectionEnv = {
@@ -20,6 +27,8 @@ const connectionEnv = {
   MQTT_USERNAME: stackConfig.mqtt.user,
   MQTT_PASSWORD: stackConfig.mqtt.password,
   KAFKA_BOOTSTRAP_SERVERS: stackEndpoints.kafkaBrokers.join(','),
+  // The simulator is a tool: it writes with the admin account (no stage ACLs for its topics).
+  ...adminKafkaEnv,
   SCHEMA_REGISTRY_URL: stackEndpoints.registryUrl,
 };
 

@@ -5,7 +5,15 @@ import { TcpProxy } from '../support/tcp-proxy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SensorReading } from '../../workloads/src/schema/index.js';
 import { manifestDigest } from '../../workloads/src/simulator/manifest.js';
-import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
+import {
+  createTopic,
+  grantStages,
+  kafkaClient,
+  stackConfig,
+  stackEndpoints,
+  stageKafkaEnv,
+  uniqueName,
+} from '../support/stack.js';
 import {
   createTestDatabase,
   FLAVOURS,
@@ -69,6 +77,7 @@ for (const flavor of FLAVOURS) {
       db = await createTestDatabase(`it_sink_${flavor}`);
       await createTopic(topic, 6);
       await createTopic(dlqTopic, 1);
+      await grantStages({ topic, dlqTopic, sinkGroup: groupId }, ['sink']);
       await proxy.open();
       await producer.connect();
     });
@@ -99,6 +108,7 @@ for (const flavor of FLAVOURS) {
         SINK_WRITE_TIMEOUT: '5',
         SINK_SESSION_TIMEOUT_MS: '10000',
         SINK_MAINTENANCE_INTERVAL: '5',
+        ...stageKafkaEnv('sink'),
       });
       sinks.push(s);
       return s;

@@ -19,9 +19,10 @@ import {
 } from '../support/stack.js';
 
 const exec = promisify(execFile);
-const cli = join(stackConfig.repoRoot, 'workloads', 'dist', 'cli.js');
+// The stack's own entry (make stack-up/-status run it): no longer a workloads command.
+const cli = join(stackConfig.repoRoot, 'local', 'dist', 'stack-cli.js');
 
-async function iotpipe(args: string[], env: NodeJS.ProcessEnv = {}) {
+async function stackCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
     const { stdout, stderr } = await exec(process.execPath, [cli, ...args], {
       env: { ...process.env, ...env },
@@ -150,7 +151,7 @@ describe('local stack', () => {
 
   it('`stack up` on a running stack changes nothing', async () => {
     const before = await localStack().supervisor.states();
-    const res = await iotpipe(['stack', 'up']);
+    const res = await stackCli(['up']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).not.toMatch(/starting /);
     const after = await localStack().supervisor.states();
@@ -164,10 +165,10 @@ describe('local stack', () => {
   it('`stack status` probes every part and exits 0 when all are healthy', async () => {
     // kafka-2 restarted by the broker-loss test: wait until it is back in the cluster.
     const deadline = Date.now() + 90_000;
-    let res = await iotpipe(['stack', 'status']);
+    let res = await stackCli(['status']);
     while (res.code !== 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2000));
-      res = await iotpipe(['stack', 'status']);
+      res = await stackCli(['status']);
     }
     expect(res.code, res.stdout).toBe(0);
     for (const part of [
@@ -198,7 +199,7 @@ describe('wrong settings stop `stack up` with one line naming cause and fix', ()
       held!.listen(0, '127.0.0.1', () => r((held!.address() as { port: number }).port)),
     );
     const stateDir = await mkdtemp(join(tmpdir(), 'iotpipe-state-'));
-    const res = await iotpipe(['stack', 'up'], {
+    const res = await stackCli(['up'], {
       IOTPIPE_STATE_DIR: stateDir,
       IOTPIPE_POSTGRES_PORT: String(port),
     });
@@ -215,7 +216,7 @@ describe('wrong settings stop `stack up` with one line naming cause and fix', ()
     // Below the kernel's ephemeral range (32768-60999 here): a port in it can be taken at any
     // moment by an outgoing connection, and then `stack up` fails on the port, not the download.
     const free = (n: number) => String(24000 + n);
-    const res = await iotpipe(['stack', 'up'], {
+    const res = await stackCli(['up'], {
       IOTPIPE_STATE_DIR: stateDir,
       IOTPIPE_CACHE_DIR: cacheDir,
       // Offline with an empty local repository: Maven cannot resolve anything.
@@ -237,7 +238,7 @@ describe('wrong settings stop `stack up` with one line naming cause and fix', ()
     // Progress lines may come first; the failure itself is one line and no stack trace.
     const last = res.stderr.trim().split('\n').pop();
     expect(last).toMatch(
-      /^iotpipe: downloading Kafka .* failed: .* fix: check that Maven Central is reachable/,
+      /^stack: downloading Kafka .* failed: .* fix: check that Maven Central is reachable/,
     );
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
@@ -249,10 +250,10 @@ describe('wrong settings stop `stack up` with one line naming cause and fix', ()
   });
 
   it('an invalid setting names the field and its variable', async () => {
-    const res = await iotpipe(['stack', 'status'], { IOTPIPE_MQTT_PORT: 'eighteen' });
+    const res = await stackCli(['status'], { IOTPIPE_MQTT_PORT: 'eighteen' });
     expect(res.code).toBe(2);
     expect(res.stderr.trim()).toBe(
-      "iotpipe: invalid config mqtt.port (IOTPIPE_MQTT_PORT): 'eighteen' is not a TCP port (1-65535)",
+      "stack: invalid config mqtt.port (IOTPIPE_MQTT_PORT): 'eighteen' is not a TCP port (1-65535)",
     );
   });
 });

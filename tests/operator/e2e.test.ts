@@ -15,13 +15,12 @@
 //   (host names only; nothing else in the env is changed);
 // - test isolation: the metrics ports are set to 0 (tests never bind fixed ports);
 // - Strimzi's topic operator: the Kafka topics are created as the KafkaTopics say;
-// - Strimzi's user and cluster operators: the KafkaUser's Secret and the cluster CA's Secret. The
-//   local stack on main serves Kafka in plain text and the stages do not read these files yet
-//   (issue 18's data path switches them over); what is checked here is that the pods' Secret
-//   volumes resolve.
+// - Strimzi's user and cluster operators: the KafkaUser's Secret, its SCRAM account and ACLs on
+//   the local Kafka (from the KafkaUser the operator made), and the cluster CA's Secret (the
+//   local stack's CA): the stages log in to the local brokers as the pipeline's KafkaUser.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +36,9 @@ import type { TestNamespace } from '../../local/src/cluster/testing.js';
 import type { Operator } from '../../operator/src/reconcile/operator.js';
 import { manifestDigest } from '../../workloads/src/simulator/manifest.js';
 import { createTestDatabase, type TestDatabase } from '../integration/db-support.js';
-import { createTopic, kafkaClient, stackEndpoints, uniqueName } from '../support/stack.js';
+import { grantAcls, setScramPasswords, type KafkaAcl } from '../../local/src/index.js';
+import { stackCa } from '../../local/src/security/index.js';
+import { createTopic, kafkaClient, stackConfig, stackEndpoints, uniqueName } from '../support/stack.js';
 import {
   applyAsUser,
   conditionOf,
@@ -227,13 +228,17 @@ describe('operator wiring, end to end', () => {
       body: { metadata: { name: 'mqtt' }, stringData: { username: 'iotpipe', password: 'iotpipe' } },
     });
     // Playing Strimzi's user operator (the KafkaUser's Secret) and cluster operator (the CA).
+    const kafkaPassword = randomBytes(16).toString('hex');
     await core.createNamespacedSecret({
       namespace: ns.name,
-      body: { metadata: { name: 'e2e-kafka' }, stringData: { password: randomBytes(16).toString('hex') } },
+      body: { metadata: { name: 'e2e-kafka' }, stringData: { password: kafkaPassword } },
     });
     await core.createNamespacedSecret({
       namespace: ns.name,
-      body: { metadata: { name: 'iotpipe-cluster-ca-cert' }, stringData: { 'ca.crt': '' } },
+      body: {
+        metadata: { name: 'iotpipe-cluster-ca-cert' },
+        stringData: { 'ca.crt': readFileSync(stackCa(stackConfig).caCert, 'utf8') },
+      },
     });
     await applyAsUser(
       ns.kubeConfig,
@@ -265,6 +270,41 @@ describe('operator wiring, end to end', () => {
 
     // Playing Strimzi's topic operator: create the topics the KafkaTopics describe.
     const custom = ns.kubeConfig.makeApiClient(CustomObjectsApi);
+    // Playing Strimzi's user operator: the KafkaUser's SCRAM account and its ACLs.
+    {
+      const user = (await custom.getNamespacedCustomObject({
+        group: 'kafka.strimzi.io',
+        version: 'v1',
+        namespace: ns.name,
+        plural: 'kafkausers',
+        name: 'e2e-kafka',
+      })) as {
+        spec: {
+          authorization: {
+            acls: Array<{
+              resource: { type: string; name: string; patternType: string };
+              operations: string[];
+            }>;
+          };
+        };
+      };
+      const acls: KafkaAcl[] = user.spec.authorization.acls.flatMap((a) =>
+        // Describe is implied by Read and Write, the only other operations a pipeline is given.
+        a.operations
+          .filter((op) => op !== 'Describe')
+          .map((op) => ({
+            account: 'e2e-kafka',
+            resource: a.resource.type as KafkaAcl['resource'],
+            name: a.resource.name,
+            pattern: a.resource.patternType === 'prefix' ? ('prefixed' as const) : ('literal' as const),
+            operation: op.toLowerCase() as KafkaAcl['operation'],
+          })),
+      );
+      await setScramPasswords(stackConfig, stackEndpoints.kafkaBrokers[0]!, [
+        { name: 'e2e-kafka', password: kafkaPassword },
+      ]);
+      await grantAcls(kafkaClient(), acls);
+    }
     {
       for (const name of ['e2e-topic', 'e2e-dlq']) {
         const kt = (await custom.getNamespacedCustomObject({

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { endpoints, LocalStack, loadStackConfig } from '../../local/src/index.js';
+import {
+  endpoints,
+  grantAcls,
+  KAFKA_ACCOUNTS,
+  kafkaClientEnv,
+  LocalStack,
+  loadStackConfig,
+  stackKafkaConfig,
+  stageAcls,
+  type KafkaStageAccount,
+  type PipelineKafkaNames,
+} from '../../local/src/index.js';
 
 /** The running local stack the integration suites share (`make test` starts it). */
 export const stackConfig = loadStackConfig();
@@ -14,11 +25,13 @@ export function uniqueName(prefix: string): string {
 /**
  * A client that rides out a broker loss: after a kill -9 the controller fences the broker only
  * when its session times out (broker.session.timeout.ms, 9 s), so retries must outlast that.
+ * It is the tests' own client (topics, test data, reading results): the stack's admin account.
  */
 export function kafkaClient(clientId = uniqueName('it')): Kafka {
   return new Kafka({
     clientId,
     brokers: stackEndpoints.kafkaBrokers,
+    ...stackKafkaConfig(stackConfig, KAFKA_ACCOUNTS.admin),
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5000 },
   });
@@ -62,4 +75,27 @@ export async function createTopic(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The KAFKA_SECURITY settings of a stage's own account (the env a stage under test gets). */
+export function stageKafkaEnv(stage: KafkaStageAccount): Record<string, string> {
+  return kafkaClientEnv(stackConfig, KAFKA_ACCOUNTS[stage]);
+}
+
+/** The admin account's settings: the tools (simulator, bench) and the stages that test them. */
+export const adminKafkaEnv = kafkaClientEnv(stackConfig, KAFKA_ACCOUNTS.admin);
+
+/**
+ * Gives the stages' accounts exactly what they do on a test's own topics and groups (the stack
+ * grants them for its shared pipeline at `stack up`): the same rules (local stageAcls).
+ */
+export async function grantStages(
+  names: PipelineKafkaNames,
+  stages: readonly KafkaStageAccount[] = ['adapter', 'sink', 'processor'],
+  kafka: Kafka = kafkaClient(),
+): Promise<void> {
+  await grantAcls(
+    kafka,
+    stages.flatMap((s) => stageAcls(s, names)),
+  );
 }

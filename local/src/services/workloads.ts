@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { StackConfig } from '../config.js';
 import { httpProbe } from '../http.js';
 import type { Program, ProbeResult, Service } from '../service.js';
+import { KAFKA_ACCOUNTS, kafkaClientEnv } from './kafka.js';
 
 export const PIPELINE_STAGES = ['adapter', 'sink', 'processor'] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
@@ -47,6 +48,8 @@ export class WorkloadService implements Service {
           [`${envPrefix}_METRICS_HOST`]: this.c.host,
           [`${envPrefix}_METRICS_PORT`]: String(this.port),
           IOTPIPE_ROOT: this.c.repoRoot,
+          // Each stage its own Kafka account, with ACLs for exactly what it does (kafka.ts).
+          ...kafkaClientEnv(this.c, KAFKA_ACCOUNTS[this.workload]),
           // The schema follows the server: a native stack does not preload TimescaleDB even where
           // it is installed, and the sink's `auto` would refuse such a server.
           ...(this.workload === 'sink'

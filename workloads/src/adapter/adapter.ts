@@ -101,7 +101,7 @@ export class MqttKafkaAdapter {
     // line) and resends for as long as it takes; the adapter logs each dependency's state
     // changes itself, so the client stays silent.
     this.producer = createRecordProducer(config.kafkaClient, {
-      brokers: c.kafkaBrokers,
+      connection: c,
       clientId: config.mqttClientId,
     });
     // 1000 readings per message at most, so a request stays far below Kafka's 1 MB default.

@@ -1,4 +1,5 @@
-import { CONNECTION, databaseUrlOf, readSettings, type SettingValues } from '@iotpipe/contract';
+import { CONNECTION, ConfigError, databaseUrlOf, readSettings, type SettingValues } from '@iotpipe/contract';
+import { kafkaSecurityProblem } from '../kafka/security.js';
 
 export { ConfigError, EnvReader } from '@iotpipe/contract';
 
@@ -15,6 +16,9 @@ export type ConnectionConfig = Omit<
 
 export function loadConnectionConfig(env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
   const s = readSettings(CONNECTION, env);
+  const kafkaProblem = kafkaSecurityProblem(s);
+  if (kafkaProblem !== undefined)
+    throw new ConfigError('kafkaSecurityProtocol', 'KAFKA_SECURITY_PROTOCOL', kafkaProblem);
   const {
     postgresUser: _u,
     postgresPassword: _p,

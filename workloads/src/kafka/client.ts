@@ -1,18 +1,21 @@
 import { Kafka, type Producer, logLevel, type KafkaConfig } from 'kafkajs';
+import { kafkajsSecurity, type KafkaConnection } from './security.js';
 
 /**
  * A Kafka client that rides out the loss of a broker: after a kill -9 the controller fences the
  * broker only when its session times out (9 s by default), so retries must outlast that. The
  * retry budget is capped; callers that must never drop (the adapter) retry around it again.
+ * It authenticates as the connection's KAFKA_SECURITY settings say (TLS, SASL).
  */
 export function createKafka(
-  brokers: readonly string[],
+  connection: KafkaConnection,
   clientId: string,
   extra: Partial<KafkaConfig> = {},
 ): Kafka {
   return new Kafka({
     clientId,
-    brokers: [...brokers],
+    brokers: [...connection.kafkaBrokers],
+    ...kafkajsSecurity(connection),
     logLevel: logLevel.ERROR,
     retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 5000 },
     connectionTimeout: 3000,

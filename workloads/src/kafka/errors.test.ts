@@ -1,4 +1,5 @@
 import { classifyKafkaFailure } from '@iotpipe/runtime';
+import { KAFKA_SECURITY, readSettings } from '@iotpipe/contract';
 import {
   MultipleErrors,
   NetworkError,
@@ -47,6 +48,12 @@ function produceResponse(codes: number[], recordErrors: string[] = []): Response
 // 20 NOT_ENOUGH_REPLICAS_AFTER_APPEND, 7 REQUEST_TIMED_OUT, 3 UNKNOWN_TOPIC_OR_PARTITION.
 /** The one classification, on the client's real error classes. */
 const isPlatformaticRecordRejected = (e: unknown) => classifyKafkaFailure(e) === 'permanent';
+
+/** Producers on a port nothing listens on, with the contract's default (PLAINTEXT) security. */
+const options = {
+  connection: { kafkaBrokers: ['127.0.0.1:1'], ...readSettings(KAFKA_SECURITY, {}) },
+  clientId: 'unit',
+};
 
 describe('classifyKafkaFailure on @platformatic/kafka errors', () => {
   it.each([
@@ -111,7 +118,7 @@ describe('describePlatformaticError', () => {
   });
 
   it('the producer wraps a failed send with that message and still classifies it', () => {
-    const pf = new PlatformaticRecordProducer({ brokers: ['127.0.0.1:1'], clientId: 'unit' });
+    const pf = new PlatformaticRecordProducer(options);
     const rejected = new PlatformaticSendError(sendFailed(produceResponse([10])));
     expect(rejected.message).toBe('Producing messages failed. MESSAGE_TOO_LARGE');
     expect(pf.isRecordRejected(rejected)).toBe(true);
@@ -138,8 +145,6 @@ describe('isKafkajsRecordRejected', () => {
 });
 
 describe('RecordProducer implementations', () => {
-  const options = { brokers: ['127.0.0.1:1'], clientId: 'unit' };
-
   it('classify with their own client: each ignores the other client errors', () => {
     const pf = new PlatformaticRecordProducer(options);
     const kj = new KafkajsRecordProducer(options);

@@ -15,7 +15,7 @@ export class KafkajsRecordProducer implements RecordProducer {
     // every retry.
     const retry = { retries: 3, initialRetryTime: 300, maxRetryTime: 3000 };
     this.producer = resendingProducer(
-      createKafka(options.brokers, options.clientId, { logLevel: logLevel.NOTHING, retry }),
+      createKafka(options.connection, options.clientId, { logLevel: logLevel.NOTHING, retry }),
     );
   }
 

@@ -1,6 +1,7 @@
 import { compatibilityPartitioner, Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
 import { classifyKafkaFailure } from '@iotpipe/runtime';
 import { describePlatformaticError } from './errors.js';
+import { platformaticSecurity } from './security.js';
 import type { RecordProducer, RecordProducerOptions, TopicRecords } from './record-producer.js';
 
 /** Java's (and kafkajs') key -> partition mapping: murmur2 masked to 31 bits, modulo partitions. */
@@ -27,7 +28,8 @@ export class PlatformaticRecordProducer implements RecordProducer {
   constructor(options: RecordProducerOptions) {
     this.producer = new Producer({
       clientId: options.clientId,
-      bootstrapBrokers: [...options.brokers],
+      bootstrapBrokers: [...options.connection.kafkaBrokers],
+      ...platformaticSecurity(options.connection),
       idempotent: false,
       acks: ProduceAcks.ALL,
       retries: 0,

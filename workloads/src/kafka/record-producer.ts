@@ -1,3 +1,5 @@
+import type { KafkaConnection } from './security.js';
+
 /** The Kafka clients the adapter can produce with (ADAPTER_KAFKA_CLIENT). */
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type KafkaClientKind = (typeof KAFKA_CLIENTS)[number];
@@ -40,6 +42,7 @@ export interface RecordProducer {
 }
 
 export interface RecordProducerOptions {
-  readonly brokers: readonly string[];
+  /** The brokers and how to authenticate to them (KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY). */
+  readonly connection: KafkaConnection;
   readonly clientId: string;
 }

@@ -51,7 +51,7 @@ export class StreamProcessor {
     readonly config: ProcessorConfig,
     private readonly log: Log = (line) => console.error(line),
   ) {
-    this.kafka = createKafka(config.connection.kafkaBrokers, config.clientId);
+    this.kafka = createKafka(config.connection, config.clientId);
     this.codec = new ProcessorCodec(config.connection.schemaRegistryUrl);
     this.engine = new AlertEngine(config.rules, Date.now());
     this.server = new HealthServer(config.metricsPort, config.metricsHost, this.metrics.registry, {

@@ -345,7 +345,7 @@ export class KafkaOutput extends WindowedOutput {
       header,
       type: avro.Type.forSchema(JSON.parse(schemaText) as avro.Schema, { logicalTypes: AVRO_LOGICAL_TYPES }),
     };
-    const kafka = createKafka(connection.kafkaBrokers, clientId);
+    const kafka = createKafka(connection, clientId);
     for (let i = 0; i < connections; i++) {
       const producer = kafka.producer({
         idempotent: true,

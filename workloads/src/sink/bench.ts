@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   url.pathname = `/${dbName}`;
   const databaseUrl = url.toString();
   const topic = `bench-sink-${Date.now().toString(36)}`;
-  const kafka = createKafka(base.kafkaBrokers, 'iotpipe-bench');
+  const kafka = createKafka(base, 'iotpipe-bench');
   const kadmin = kafka.admin();
   try {
     await new Migrator({ databaseUrl }).migrate();

@@ -124,7 +124,7 @@ export class KafkaSink {
     await this.runMaintenance();
     await this.retry('registry', () => this.dlq.start());
 
-    const kafka = createKafka(c.kafkaBrokers, this.config.clientId);
+    const kafka = createKafka(c, this.config.clientId);
     this.producer = resendingProducer(kafka);
     await this.producer.connect();
     const consumer = kafka.consumer({
