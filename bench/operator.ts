@@ -239,7 +239,14 @@ async function operatorCounters(log: string[], identity: string): Promise<string
     /^iotpipe_operator_api_requests_total\{(?=.*verb="(PATCH|POST|PUT|DELETE)")(?!.*resource="leases")/,
   );
   const events = sum(/^iotpipe_operator_api_requests_total\{(?=.*resource="events")/);
-  return `${reconciles} reconciles, mean ${((seconds / reconciles) * 1000).toFixed(0)} ms; ${writes} API writes (${events} of them Events)`;
+  // p99 from the histogram: the first bucket bound under which 99 % of the reconciles fall.
+  const buckets = text
+    .split('\n')
+    .filter((l) => l.startsWith('iotpipe_operator_reconcile_duration_seconds_bucket{'))
+    .map((l) => ({ le: /le="([^"]+)"/.exec(l)?.[1] ?? '', n: Number(l.split(' ').at(-1)) }));
+  const total = buckets.find((b) => b.le === '+Inf')?.n ?? 0;
+  const p99 = buckets.find((b) => b.n >= 0.99 * total)?.le ?? '?';
+  return `${reconciles} reconciles, mean ${((seconds / reconciles) * 1000).toFixed(0)} ms, p99 <= ${p99} s (histogram bucket); ${writes} API writes (${events} of them Events)`;
 }
 
 async function leaseHolder(client: KubeClient, namespace: string): Promise<string> {

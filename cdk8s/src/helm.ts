@@ -21,6 +21,7 @@ import {
   type PlatformInputs,
 } from './platform.js';
 import { PROFILE_NAMES, type ProfileName } from './profiles.js';
+import { OPERATOR_TUNABLE_ENV } from './charts/operator.js';
 
 export const CHART_NAME = 'iotpipe';
 export const CHART_VERSION = '0.1.0';
@@ -60,6 +61,12 @@ function extractValues(obj: ManifestObject, values: Values, tokens: Map<string, 
         c['image'] = put(['workloads', name, cname, 'image'], c['image'] ?? null);
         if (c['resources'] !== undefined)
           c['resources'] = put(['workloads', name, cname, 'resources'], c['resources']);
+        // Settings an installer chooses (the operator's image policy): values by env name.
+        for (const e of (c['env'] ?? []) as Array<Record<string, Json>>) {
+          const envName = e['name'] as string;
+          if (OPERATOR_TUNABLE_ENV.includes(envName) && typeof e['value'] === 'string')
+            e['value'] = put(['workloads', name, cname, 'env', envName], e['value']);
+        }
       }
     }
     for (const claim of (spec['volumeClaimTemplates'] ?? []) as Array<Record<string, Json>>) {

@@ -22,6 +22,8 @@ import { allObjects, readInputs, synthPlatform, toYaml, type ManifestObject } fr
 import { KIND_MEMORY_BUDGET_MIB, PROFILE_NAMES } from './profiles.js';
 import { helmChart, mergeValues, renderChart } from './helm.js';
 import { CREDENTIALS_ENV, parseCredentialSpecs } from '@iotpipe/contract';
+import { imageRefusal } from '../../operator/src/children/image-policy.js';
+import { loadOperatorConfig } from '../../operator/src/config.js';
 
 const inputs = readInputs();
 const synth = (profile: 'kind' | 'production') => allObjects(synthPlatform({ profile, inputs }));
@@ -143,6 +145,11 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
       rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     };
     expect(role.rules).toEqual(OPERATOR_RULES);
+    // Core Events are read (the kubelet's FailedMount) as well as written.
+    expect(role.rules.filter((r) => r.resources.includes('events')).map((r) => r.verbs)).toEqual([
+      ['create', 'patch'],
+      ['get', 'list', 'watch'],
+    ]);
     for (const readOnly of ['pods', 'kafkas']) {
       expect(role.rules.find((r) => r.resources.includes(readOnly))?.verbs, readOnly).toEqual([
         'get',
@@ -153,6 +160,7 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(
       [
         'deployments',
+        'events',
         'events',
         'iotpipelines',
         'iotpipelines/finalizers',
@@ -195,6 +203,29 @@ describe.each(PROFILE_NAMES)('synth %s', (profile) => {
     expect(JSON.stringify(find(scoped, 'Deployment', 'iotpipe-operator'))).toContain(
       '{"name":"OPERATOR_WATCH_NAMESPACE","valueFrom":{"fieldRef":{"fieldPath":"metadata.namespace"}}}',
     );
+  });
+
+  it("sets the operator's image policy: the workloads image runs, another registry's does not", () => {
+    const operator = find(synth(profile), 'Deployment', 'iotpipe-operator') as ManifestObject & {
+      spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } };
+    };
+    const env = Object.fromEntries(
+      operator.spec.template.spec.containers[0]!.env.flatMap((e) =>
+        e.value === undefined ? [] : [[e.name, e.value]],
+      ),
+    );
+    // Read as the operator reads it (one declaration of the settings: operator/src/config.ts).
+    const { imagePolicy } = loadOperatorConfig(env);
+    expect(imagePolicy).toEqual({ allowedRegistries: ['ghcr.io/iotpipe'], requireDigest: false });
+    expect(imageRefusal(IMAGES.workloads, imagePolicy)).toBeUndefined();
+    expect(imageRefusal('docker.io/someone/workloads:0.1.0', imagePolicy)).toMatch(
+      /OPERATOR_ALLOWED_REGISTRIES/,
+    );
+    // The Helm chart makes values of them, with these defaults.
+    const values = helmChart(inputs, '').files.get(
+      profile === 'kind' ? 'values.yaml' : 'values-production.yaml',
+    );
+    expect(values).toContain(`OPERATOR_ALLOWED_REGISTRIES: ghcr.io/iotpipe`);
   });
 
   it('denies all traffic in the namespace by default; every workload has its own allow-list', () => {

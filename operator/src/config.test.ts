@@ -13,6 +13,19 @@ describe('operator config', () => {
     });
     expect(c).toMatchObject({ notReadyBaseMs: 5_000, notReadyMaxMs: 300_000 });
     expect(c.schemaFile).toMatch(/workloads\/src\/schema\/sensor_reading\.avsc$/);
+    // No image policy unless the manifests set one (cdk8s/src/charts/operator.ts does).
+    expect(c.imagePolicy).toEqual({ allowedRegistries: [], requireDigest: false });
+  });
+
+  it('reads the image policy', () => {
+    const c = loadOperatorConfig({
+      OPERATOR_ALLOWED_REGISTRIES: ' ghcr.io/iotpipe, localhost:5000 ,registry.example.com:8443/team/',
+      OPERATOR_IMAGE_REQUIRE_DIGEST: 'true',
+    });
+    expect(c.imagePolicy).toEqual({
+      allowedRegistries: ['ghcr.io/iotpipe', 'localhost:5000', 'registry.example.com:8443/team/'],
+      requireDigest: true,
+    });
   });
 
   it.each([
@@ -27,6 +40,11 @@ describe('operator config', () => {
       'OPERATOR_RENEW_DEADLINE_SECONDS',
     ],
     [{ OPERATOR_BACKOFF_BASE_MS: '1000', OPERATOR_BACKOFF_MAX_MS: '10' }, 'OPERATOR_BACKOFF_MAX_MS'],
+    // A scheme, a tag or a bare name is not a registry prefix: refused rather than matching nothing.
+    [{ OPERATOR_ALLOWED_REGISTRIES: 'https://ghcr.io' }, 'OPERATOR_ALLOWED_REGISTRIES'],
+    [{ OPERATOR_ALLOWED_REGISTRIES: 'ghcr.io/iotpipe/workloads:0.1.0' }, 'OPERATOR_ALLOWED_REGISTRIES'],
+    [{ OPERATOR_ALLOWED_REGISTRIES: 'iotpipe' }, 'OPERATOR_ALLOWED_REGISTRIES'],
+    [{ OPERATOR_IMAGE_REQUIRE_DIGEST: 'yes' }, 'OPERATOR_IMAGE_REQUIRE_DIGEST'],
   ])('rejects %o naming %s', (env, envVar) => {
     expect(() => loadOperatorConfig(env)).toThrow(ConfigError);
     expect(() => loadOperatorConfig(env)).toThrow(envVar);

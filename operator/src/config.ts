@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPERATOR_METRICS_PORT } from '@iotpipe/contract';
+import type { ImagePolicy } from './children/image-policy.js';
 
 /** A bad setting: names the field and the env variable it came from. */
 export class ConfigError extends Error {
@@ -42,7 +43,30 @@ export interface OperatorConfig {
   readonly notReadyBaseMs: number;
   readonly notReadyMaxMs: number;
   readonly leaderElection: LeaderElectionConfig;
+  /** Which `spec.image` the operator runs (children/image-policy.ts). */
+  readonly imagePolicy: ImagePolicy;
 }
+
+/**
+ * The image policy's settings, by the env variable that sets each: declared here once; the
+ * manifests (cdk8s/src/charts/operator.ts, and so the Helm chart's values) set them by these
+ * names. A pipeline's `spec.image` runs with its Kafka and database credentials, so whoever may
+ * write an IoTPipeline could otherwise run any code with them.
+ */
+export const IMAGE_POLICY_SETTINGS = {
+  allowedRegistries: {
+    env: 'OPERATOR_ALLOWED_REGISTRIES',
+    doc: 'comma-separated `host[/path]` prefixes a `spec.image` must start with (at a path boundary; a name without a registry is `docker.io/...`); empty: any registry',
+  },
+  requireDigest: {
+    env: 'OPERATOR_IMAGE_REQUIRE_DIGEST',
+    doc: '`true`: only images pinned by digest (`name@sha256:<64 hex>`); default `false`',
+  },
+} as const;
+
+/** A registry prefix: a host (a dot, a colon or `localhost`) and optional path, no scheme, tag or digest. */
+const REGISTRY_PREFIX =
+  /^(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z0-9-]+|[a-z0-9.-]+:\d+)(?::\d+)?(?:\/[a-z0-9._-]+)*\/?$/;
 
 /** workloads/src/schema/sensor_reading.avsc, found from this file in the repo (and the image). */
 const DEFAULT_SCHEMA_FILE = resolve(
@@ -66,6 +90,14 @@ class Reader {
       throw new ConfigError(field, envVar, `'${raw}' is not an integer in ${min}..${max}`);
     }
     return n;
+  }
+
+  bool(field: string, envVar: string, fallback: boolean): boolean {
+    const raw = this.env[envVar];
+    if (raw === undefined || raw === '') return fallback;
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    throw new ConfigError(field, envVar, `'${raw}' is neither true nor false`);
   }
 
   seconds(field: string, envVar: string, fallbackSec: number, minSec: number, maxSec: number): number {
@@ -122,6 +154,21 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
       'must be at least OPERATOR_NOT_READY_REQUEUE_SECONDS',
     );
   }
+  const { allowedRegistries, requireDigest } = IMAGE_POLICY_SETTINGS;
+  const registries = r
+    .string('allowedRegistries', allowedRegistries.env, '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  for (const prefix of registries) {
+    if (!REGISTRY_PREFIX.test(prefix)) {
+      throw new ConfigError(
+        'allowedRegistries',
+        allowedRegistries.env,
+        `'${prefix}' is not a registry host with an optional path (e.g. ghcr.io/iotpipe): no scheme, tag or digest`,
+      );
+    }
+  }
   return {
     metricsPort: r.int('metricsPort', 'OPERATOR_METRICS_PORT', OPERATOR_METRICS_PORT, 0, 65_535),
     metricsHost: r.string('metricsHost', 'OPERATOR_METRICS_HOST', '0.0.0.0'),
@@ -144,6 +191,10 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv = process.env): Operat
       leaseDurationMs,
       renewDeadlineMs,
       retryPeriodMs,
+    },
+    imagePolicy: {
+      allowedRegistries: registries,
+      requireDigest: r.bool('requireDigest', requireDigest.env, false),
     },
   };
 }

@@ -111,6 +111,8 @@ describe('the operator ServiceAccount', () => {
       ['delete', 'kafkatopics.kafka.strimzi.io'],
       ['create', 'networkpolicies.networking.k8s.io'],
       ['create', 'poddisruptionbudgets.policy'],
+      // The kubelet's FailedMount Events: how a missing Secret of the stages' volume is named.
+      ['watch', 'events'],
     ] as const) {
       expect(await can(op, [verb, resource, '-n', other.name]), `${verb} ${resource}`).toBe(true);
     }

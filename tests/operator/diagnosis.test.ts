@@ -3,7 +3,9 @@
 // pull, Events for each, and `kubectl get` columns that show Ready and why. Against the local
 // control plane (no kubelet, no Strimzi: where a test needs what they would report, it writes
 // that status itself and says so) and the local stack's registry. The operator may not read
-// Secrets (its RBAC has none): a missing Secret or key is what the kubelet reports on the pod.
+// Secrets (its RBAC has none): a missing Secret or key is what the kubelet reports on the pod,
+// as a container's waiting reason (env) or as a FailedMount Event (the projected volume).
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
 import type { TestNamespace } from '../../local/src/cluster/testing.js';
@@ -17,9 +19,11 @@ import {
   eventsOf,
   getPipeline,
   inProcessOperator,
+  kubeletCannotMount,
   kubeletReports,
   operatorNamespace,
   pipelineManifest,
+  readObject,
   setKafkaClusterReady,
   uniqueTopic,
   waitFor,
@@ -62,9 +66,10 @@ describe('diagnosis', () => {
       }),
     );
     let p = await until('deps', 'DependenciesReady', 'KafkaClusterNotFound');
-    expect(conditionOf(p, 'DependenciesReady')?.message).toContain(
-      `Strimzi Kafka cluster iotpipe (spec.kafka.cluster) not found in namespace ${ns.name}`,
+    expect(conditionOf(p, 'DependenciesReady')?.message).toBe(
+      `Strimzi Kafka cluster iotpipe (spec.kafka.cluster) not found in namespace ${ns.name}: its topic operator makes the KafkaTopics and its user operator the KafkaUser; create it (the platform's Kafka chart) or set spec.kafka.cluster to one that exists`,
     );
+    expect(conditionOf(p, 'Ready')).toMatchObject({ status: 'False', reason: 'KafkaClusterNotFound' });
     // The kubelet cannot start the adapter: its MQTT Secret is missing, then a key of it. Each
     // report is seen through the pod watch: no waiting for a periodic requeue.
     const image = 'ghcr.io/iotpipe/workloads:test';
@@ -73,7 +78,7 @@ describe('diagnosis', () => {
       message: 'secret "mqtt" not found',
     });
     p = await until('deps', 'DependenciesReady', 'SecretNotFound');
-    const missing = `Secret mqtt (spec.mqtt.credentialsSecret) not found in namespace ${ns.name} (pod deps-adapter-0 container adapter: secret "mqtt" not found)`;
+    const missing = `Secret mqtt (spec.mqtt.credentialsSecret) not found in namespace ${ns.name}: create Secret mqtt in namespace ${ns.name} with keys username, password, or set spec.mqtt.credentialsSecret.name to a Secret that exists (pod deps-adapter-0 container adapter: secret "mqtt" not found)`;
     expect(conditionOf(p, 'DependenciesReady')).toMatchObject({ status: 'False', message: missing });
     expect(conditionOf(p, 'Ready')).toMatchObject({
       status: 'False',
@@ -86,7 +91,7 @@ describe('diagnosis', () => {
     });
     p = await until('deps', 'DependenciesReady', 'SecretKeyNotFound');
     expect(conditionOf(p, 'DependenciesReady')?.message).toMatch(
-      /^Secret mqtt has no key password \(spec\.mqtt\.credentialsSecret\.passwordKey\) \(pod deps-adapter-0 /,
+      /^Secret mqtt has no key password \(spec\.mqtt\.credentialsSecret\.passwordKey\): add key password to Secret mqtt, or set spec\.mqtt\.credentialsSecret\.passwordKey to a key it has \(pod deps-adapter-0 /,
     );
     await kubeletReports(ns.kubeConfig, ns.name, 'deps-adapter-0', 'deps', 'adapter', image, undefined);
     p = await until('deps', 'DependenciesReady', 'KafkaClusterNotFound');
@@ -133,6 +138,111 @@ describe('diagnosis', () => {
       ]),
     );
     expect(events.find((e) => e.reason === 'DependenciesFound')?.type).toBe('Normal');
+  });
+
+  it('a Secret the stages read as files (the projected volume), from the kubelet FailedMount Event: named with its key and the fix', async () => {
+    await applyAsUser(
+      ns.kubeConfig,
+      ns.name,
+      pipelineManifest({
+        name: 'mounts',
+        topic: uniqueTopic('op-mounts'),
+        spec: { mqtt: { credentialsSecret: { name: 'mqtt-files' } } },
+      }),
+    );
+    await waitFor('the adapter StatefulSet', () =>
+      readObject(ns.kubeConfig, 'apps/v1', 'StatefulSet', ns.name, 'mounts-adapter'),
+    );
+    const adapter = { kind: 'StatefulSet', name: 'mounts-adapter' } as const;
+    const t0 = Date.now();
+    // The MQTT Secret is missing: the kubelet cannot set up the adapter's volume.
+    await kubeletCannotMount(
+      ns.kubeConfig,
+      ns.name,
+      adapter,
+      'mounts-adapter-0',
+      'secret "mqtt-files" not found',
+      new Date(t0),
+    );
+    let p = await until('mounts', 'DependenciesReady', 'SecretNotFound');
+    const missing = `Secret mqtt-files (spec.mqtt.credentialsSecret) not found in namespace ${ns.name}: create Secret mqtt-files in namespace ${ns.name} with keys username, password, or set spec.mqtt.credentialsSecret.name to a Secret that exists (pod mounts-adapter-0: MountVolume.SetUp failed for volume "secrets" : secret "mqtt-files" not found)`;
+    expect(conditionOf(p, 'DependenciesReady')).toMatchObject({ status: 'False', message: missing });
+    expect(conditionOf(p, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'SecretNotFound',
+      message: `DependenciesReady: ${missing}`,
+    });
+    expect(conditionOf(p, 'WorkloadsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'VolumeMountFailed',
+    });
+    // Made without its password key: the kubelet's message names the key only; the pod's volume
+    // says which of its Secrets the spec names with that key.
+    await kubeletCannotMount(
+      ns.kubeConfig,
+      ns.name,
+      adapter,
+      'mounts-adapter-0',
+      'references non-existent secret key: password',
+      new Date(t0 + 2000),
+    );
+    p = await until('mounts', 'DependenciesReady', 'SecretKeyNotFound');
+    expect(conditionOf(p, 'DependenciesReady')?.message).toBe(
+      `Secret mqtt-files has no key password (spec.mqtt.credentialsSecret.passwordKey): add key password to Secret mqtt-files, or set spec.mqtt.credentialsSecret.passwordKey to a key it has (pod mounts-adapter-0: MountVolume.SetUp failed for volume "secrets" : references non-existent secret key: password)`,
+    );
+    // Fixed: the containers run; the Event stays (an hour) but no longer describes the pod.
+    await kubeletReports(ns.kubeConfig, ns.name, 'mounts-adapter-0', 'mounts', 'adapter', 'x', undefined);
+    p = await until('mounts', 'DependenciesReady', 'DependenciesFound');
+    // A Secret Strimzi writes (the KafkaUser's) that is missing while the cluster is Ready: its
+    // user operator is what to look at.
+    await waitFor('the sink Deployment', () =>
+      readObject(ns.kubeConfig, 'apps/v1', 'Deployment', ns.name, 'mounts-sink'),
+    );
+    await kubeletCannotMount(
+      ns.kubeConfig,
+      ns.name,
+      { kind: 'Deployment', name: 'mounts-sink' },
+      'mounts-sink-5d8f7c9b6-q7x2m',
+      'secret "mounts-kafka" not found',
+    );
+    p = await until('mounts', 'DependenciesReady', 'SecretNotFound');
+    expect(conditionOf(p, 'DependenciesReady')?.message).toMatch(
+      /^Secret mounts-kafka \(the pipeline's KafkaUser mounts-kafka \(Strimzi's user operator writes it\)\) not found in namespace \S+: check that Kafka cluster iotpipe runs Strimzi's entity operator with the user operator and that KafkaUser mounts-kafka is Ready \(pod mounts-sink-5d8f7c9b6-q7x2m: /,
+    );
+    const warnings = (await eventsOf(ns.kubeConfig, ns.name, 'mounts'))
+      .filter((e) => e.type === 'Warning')
+      .map((e) => [e.reason, e.note]);
+    expect(warnings).toEqual(
+      expect.arrayContaining([
+        ['SecretNotFound', `DependenciesReady: ${missing}`],
+        ['SecretKeyNotFound', expect.stringContaining('Secret mqtt-files has no key password')],
+      ]),
+    );
+  });
+
+  it('kubectl describe shows the conditions and the Events, and kubectl get the reason, as for Strimzi resources', () => {
+    const kubectl = (...args: string[]) => {
+      const r = spawnSync('kubectl', [...ns.kubectlArgs, ...args], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const described = kubectl('describe', 'iotpipeline', 'mounts');
+    // The conditions, Ready first, each with its reason and message.
+    expect(described).toMatch(
+      /Conditions:\n\s+Last Transition Time:\s+\S+\n\s+Message:\s+DependenciesReady: Secret mounts-kafka .*\n\s+Observed Generation:\s+1\n\s+Reason:\s+SecretNotFound\n\s+Status:\s+False\n\s+Type:\s+Ready\n/,
+    );
+    // The Events table kubectl prints for any object, from the operator's Events.
+    expect(described).toMatch(/\nEvents:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/);
+    expect(described).toMatch(
+      /\n\s+Warning\s+SecretNotFound\s+.+\s+iotpipe\.io\/operator\s+DependenciesReady: Secret mounts-kafka /,
+    );
+    expect(described).toMatch(
+      /\n\s+Normal\s+Created\s+.+\s+iotpipe\.io\/operator\s+created KafkaTopic mounts-topic, /,
+    );
+    const table = kubectl('get', 'iotpipelines', 'mounts');
+    expect(table).toMatch(
+      /^NAME\s+TOPIC\s+READY\s+REASON\s+READY REPLICAS\s+AGE\nmounts\s+op-mounts-\S+\s+False\s+SecretNotFound\s+0\s+\S+\n$/,
+    );
   });
 
   it('an image the kubelet cannot pull is named in WorkloadsAvailable and Ready, with an Event', async () => {

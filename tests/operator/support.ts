@@ -474,3 +474,80 @@ export async function kubeletReports(
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
+
+/**
+ * Playing the workload controller and the kubelet for a volume it cannot set up: a pod made from
+ * the operator's workload template (so with its projected volume of Secrets), still creating its
+ * containers, and the kubelet's FailedMount Event about it (core/v1, as the kubelet's recorder
+ * writes it) with `detail` as its volume plugin words the error. Returns the pod's uid.
+ */
+export async function kubeletCannotMount(
+  kc: KubeConfig,
+  namespace: string,
+  workload: { kind: 'Deployment' | 'StatefulSet'; name: string },
+  pod: string,
+  detail: string,
+  seenAt = new Date(),
+): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core
+    .createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } })
+    .catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+  const owner = await readObject<{
+    spec: { template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } };
+  }>(kc, 'apps/v1', workload.kind, namespace, workload.name);
+  if (!owner) throw new Error(`${workload.kind} ${workload.name} does not exist`);
+  const created = await core
+    .createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: pod, labels: owner.spec.template.metadata.labels },
+        spec: owner.spec.template.spec as never,
+      },
+    })
+    .catch(async (err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+      return core.readNamespacedPod({ namespace, name: pod });
+    });
+  const containers = (owner.spec.template.spec as { containers: Array<{ name: string; image: string }> })
+    .containers;
+  await core.patchNamespacedPodStatus(
+    {
+      name: pod,
+      namespace,
+      body: {
+        status: {
+          phase: 'Pending',
+          containerStatuses: containers.map((c) => ({
+            name: c.name,
+            ready: false,
+            restartCount: 0,
+            image: c.image,
+            imageID: '',
+            state: { waiting: { reason: 'ContainerCreating' } },
+          })),
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await core.createNamespacedEvent({
+    namespace,
+    body: {
+      metadata: { name: `${pod}.${seenAt.getTime().toString(16)}` },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace, name: pod, uid: created.metadata?.uid },
+      reason: 'FailedMount',
+      message: `MountVolume.SetUp failed for volume "secrets" : ${detail}`,
+      type: 'Warning',
+      source: { component: 'kubelet', host: 'node-1' },
+      firstTimestamp: seenAt,
+      lastTimestamp: seenAt,
+      count: 1,
+      reportingComponent: 'kubelet',
+      reportingInstance: 'node-1',
+    },
+  });
+  return created.metadata?.uid ?? '';
+}

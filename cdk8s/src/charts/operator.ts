@@ -8,6 +8,7 @@ import { Chart, Include, type ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-34';
 import type { Construct } from 'constructs';
 import { NODE_PROCESS_STARTUP } from '@iotpipe/contract';
+import { IMAGE_POLICY_SETTINGS, imageRepository } from '@iotpipe/operator';
 import { IMAGES } from '../images.js';
 import { ANYWHERE, API_SERVER_PORTS, podsNamed, PROMETHEUS_PEER } from '../network.js';
 import type { Profile } from '../profiles.js';
@@ -21,7 +22,8 @@ const READ = ['get', 'list', 'watch'];
  * What the operator does, resource by resource (operator/src/reconcile, operator/src/children):
  * nothing more. No Secret at all: the workloads read theirs (the kubelet mounts them), the
  * operator only names them (a missing Secret or key is named from the kubelet's report on the
- * pod). Kafka clusters and pods are only read (DependenciesReady, WorkloadsAvailable).
+ * pod: its waiting reason, or its FailedMount Event). Kafka clusters, pods and core Events are
+ * only read (DependenciesReady, WorkloadsAvailable).
  */
 export const OPERATOR_RULES: k8s.PolicyRule[] = [
   { apiGroups: ['iotpipe.io'], resources: ['iotpipelines'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
@@ -40,7 +42,28 @@ export const OPERATOR_RULES: k8s.PolicyRule[] = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: CRUD },
   { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors', 'prometheusrules'], verbs: CRUD },
   { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  // The kubelet's FailedMount Events: its only report of a Secret of the stages' projected volume
+  // that is missing, or lacks a key (DependenciesReady names it: no Secret read needed).
+  { apiGroups: [''], resources: ['events'], verbs: READ },
 ];
+
+/**
+ * Which `spec.image` the operator runs (its IMAGE_POLICY_SETTINGS; Helm values
+ * `workloads.iotpipe-operator.operator.env.*`): images from where the project's workloads image
+ * comes from (`ghcr.io/iotpipe`), by tag, as the platform pins its own images (images.ts: no
+ * registry to look digests up in offline). A pipeline cannot run another registry's code with its
+ * Kafka and database credentials unless the installer widens this.
+ */
+export const OPERATOR_IMAGE_POLICY_ENV: Array<{ name: string; value: string }> = [
+  {
+    name: IMAGE_POLICY_SETTINGS.allowedRegistries.env,
+    value: imageRepository(IMAGES.workloads).replace(/\/[^/]+$/, ''),
+  },
+  { name: IMAGE_POLICY_SETTINGS.requireDigest.env, value: 'false' },
+];
+
+/** The operator's env the Helm chart makes values of (helm.ts). */
+export const OPERATOR_TUNABLE_ENV: readonly string[] = OPERATOR_IMAGE_POLICY_ENV.map((e) => e.name);
 
 /**
  * Where the operator acts: `cluster` (a ClusterRoleBinding; pipelines in any namespace) or
@@ -128,6 +151,7 @@ export class OperatorChart extends Chart {
             ...(props.scope === 'namespace' ? [fieldEnv('OPERATOR_WATCH_NAMESPACE', 'metadata.namespace')] : []),
             fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
             fieldEnv('POD_NAME', 'metadata.name'),
+            ...OPERATOR_IMAGE_POLICY_ENV,
             { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
           ],
           ports: [{ name: 'metrics', containerPort: PORTS.operatorMetrics }],

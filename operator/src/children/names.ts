@@ -34,6 +34,11 @@ export function kafkaUserName(pipeline: IoTPipeline): string {
   return `${pipeline.metadata.name}-kafka`;
 }
 
+/** The Secret with the CA of the pipeline's Strimzi cluster, which Strimzi's cluster operator writes. */
+export function clusterCaSecretName(pipeline: IoTPipeline): string {
+  return `${pipeline.spec.kafka.cluster}-cluster-ca-cert`;
+}
+
 export function pipelineLabels(pipeline: IoTPipeline): Record<string, string> {
   return {
     'app.kubernetes.io/part-of': 'iotpipe',

@@ -27,7 +27,14 @@ import {
   type VolumeMount,
 } from '@iotpipe/contract';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
-import { childName, kafkaUserName, resolveNames, stableHash, type Stage } from './names.js';
+import {
+  childName,
+  clusterCaSecretName,
+  kafkaUserName,
+  resolveNames,
+  stableHash,
+  type Stage,
+} from './names.js';
 
 export { POD_NAME_ENV, STAGE_COMMANDS, WORKLOADS_CLI, type EnvVar } from '@iotpipe/contract';
 
@@ -145,7 +152,7 @@ export function workloadProcess(stage: Stage, pipeline: IoTPipeline): WorkloadPr
   // password reaches the next connection without a restart).
   if (usesKafka) {
     files.add('kafka', kafkaUserName(pipeline), { password: PASSWORD_FILE });
-    files.add('kafka', `${spec.kafka.cluster}-cluster-ca-cert`, { [CA_KEY]: CA_KEY });
+    files.add('kafka', clusterCaSecretName(pipeline), { [CA_KEY]: CA_KEY });
   }
   const kafka: EnvValues<typeof CONNECTION> = {
     kafkaBrokers: names.bootstrapServers.split(','),

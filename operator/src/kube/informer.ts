@@ -40,6 +40,7 @@ export interface InformerOptions<T extends CachedObject> {
   /** '' for every namespace. */
   namespace: string;
   labelSelector?: string;
+  fieldSelector?: string;
   metadataOnly?: boolean;
   transform: (raw: RawObject) => T;
   /** Secondary index: the keys an object is found under (e.g. `<namespace>/<topic name>`). */
@@ -150,6 +151,7 @@ export class Informer<T extends CachedObject> {
             allowWatchBookmarks: true,
             timeoutSeconds: 300 + Math.floor(Math.random() * 300),
             labelSelector: this.options.labelSelector,
+            fieldSelector: this.options.fieldSelector,
           },
           (event) => this.apply(event),
           this.abort.signal,
@@ -210,6 +212,7 @@ export class Informer<T extends CachedObject> {
         page = await this.client.request('GET', path, {
           query: {
             labelSelector: this.options.labelSelector,
+            fieldSelector: this.options.fieldSelector,
             limit: this.options.pageSize ?? 500,
             continue: continueToken,
           },

@@ -23,5 +23,7 @@ export function objectPath(resource: Resource, namespace: string, name: string):
 export const POD = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' } as const;
 export const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases' } as const;
 export const EVENT = { apiVersion: 'events.k8s.io/v1', kind: 'Event', plural: 'events' } as const;
+/** Events as the kubelet writes them (core/v1), read for FailedMount: their field selectors are known. */
+export const CORE_EVENT = { apiVersion: 'v1', kind: 'Event', plural: 'events' } as const;
 /** Strimzi's Kafka cluster (the KafkaTopics' strimzi.io/cluster names one). */
 export const KAFKA = { apiVersion: 'kafka.strimzi.io/v1', kind: 'Kafka', plural: 'kafkas' } as const;

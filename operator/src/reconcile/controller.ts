@@ -18,16 +18,19 @@ import { controllingPipeline, kafkaTopicIndexKey } from '../children/topics.js';
 import type { IoTPipeline } from '../crd/iotpipeline.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer, keyOf, type CachedObject } from '../kube/informer.js';
-import { KAFKA, POD } from '../kube/resources.js';
+import { CORE_EVENT, KAFKA, POD } from '../kube/resources.js';
+import { FAILED_MOUNT } from './dependencies.js';
 import { EventRecorder } from './events.js';
 import type { OperatorMetrics } from './metrics.js';
 import {
   observeChild,
   observeKafka,
+  observeMountFailure,
   observePipeline,
   observePod,
   type ObservedChild,
   type ObservedKafka,
+  type ObservedMountFailure,
   type ObservedPod,
 } from './observed.js';
 import { backoff, WorkQueue, type Priority } from './queue.js';
@@ -110,6 +113,16 @@ export class Controller {
           return pipeline ? keyOf(p.metadata.namespace, pipeline) : undefined;
         },
       }),
+      // The kubelet reports a volume it cannot set up (a Secret the stages read as files) only
+      // as a FailedMount Event of the pod. Events carry no labels: the field selector keeps the
+      // cache to FailedMount Events of pods (any pod's; they expire with the API server's event
+      // TTL, an hour by default).
+      mountFailures: informer<ObservedMountFailure>({
+        resource: CORE_EVENT,
+        fieldSelector: `involvedObject.kind=Pod,reason=${FAILED_MOUNT}`,
+        transform: observeMountFailure,
+        indexBy: (e) => keyOf(e.metadata.namespace, e.pod.name),
+      }),
     };
     this.events = new EventRecorder(client, {
       controller: EVENT_CONTROLLER,
@@ -121,6 +134,7 @@ export class Controller {
       schemaText: options.schemaText,
       isLeader: options.isLeader,
       log,
+      imagePolicy: config.imagePolicy,
     });
     this.wire();
   }
@@ -169,7 +183,7 @@ export class Controller {
   }
 
   private wire(): void {
-    const { pipelines, children, kafkas, pods } = this.caches;
+    const { pipelines, children, kafkas, pods, mountFailures } = this.caches;
     pipelines.on({
       add: (p, initial) =>
         this.enqueue(keyOf(p.metadata.namespace, p.metadata.name), initial ? 'low' : 'high'),
@@ -243,15 +257,30 @@ export class Controller {
     };
     pods.on({
       add: (p, initial) => {
-        if (!initial && p.problems.length > 0) byPod(p);
+        // A FailedMount Event may have come before its pod reached the cache.
+        const mountFailed = () =>
+          p.creating && mountFailures.byIndex(keyOf(p.metadata.namespace, p.metadata.name)).length > 0;
+        if (!initial && (p.problems.length > 0 || mountFailed())) byPod(p);
       },
       // Pods change often (the kubelet's status): only a change of their problems matters.
       update: (before, p) => {
-        if (JSON.stringify(before.problems) !== JSON.stringify(p.problems)) byPod(p);
+        if (JSON.stringify(before.problems) !== JSON.stringify(p.problems) || before.creating !== p.creating)
+          byPod(p);
       },
       delete: (p) => {
         if (p.problems.length > 0) byPod(p);
       },
+    });
+    // A FailedMount Event (new, or counted again) concerns the pipeline of a pod still waiting.
+    const byMountFailure = (e: ObservedMountFailure) => {
+      const pod = pods.get(e.metadata.namespace, e.pod.name);
+      if (pod?.creating) byPod(pod);
+    };
+    mountFailures.on({
+      add: (e, initial) => {
+        if (!initial) byMountFailure(e);
+      },
+      update: (_before, e) => byMountFailure(e),
     });
   }
 
@@ -292,6 +321,7 @@ export class Controller {
       ...Object.fromEntries([...this.caches.children].map(([kind, i]) => [kind, i.size])),
       Kafka: this.caches.kafkas.size,
       Pod: this.caches.pods.size,
+      MountFailureEvent: this.caches.mountFailures.size,
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { observeChild, observePipeline, observePod } from './observed.js';
+import { observeChild, observeMountFailure, observePipeline, observePod } from './observed.js';
 
 describe('what the caches keep of an object', () => {
   it('a Deployment: metadata without managedFields, replicas and rollout status, no pod template', () => {
@@ -97,6 +97,63 @@ describe('what the caches keep of an object', () => {
     expect(kept.problems).toEqual([
       { container: 'sink', reason: 'ErrImagePull', message: 'pull access denied' },
     ]);
+    // A container was created: a FailedMount Event about this pod is history.
+    expect(kept.creating).toBe(false);
+  });
+
+  it('a pod still being created, and the Secrets of its projected volume', () => {
+    const kept = observePod({
+      metadata: { name: 'p-adapter-0', namespace: 'ns', uid: 'u1' },
+      spec: {
+        containers: [{ name: 'adapter', image: 'x' }],
+        volumes: [
+          { name: 'tmp', emptyDir: {} },
+          {
+            name: 'secrets',
+            projected: {
+              sources: [
+                { secret: { name: 'p-kafka', items: [{ key: 'password', path: 'kafka/password' }] } },
+                {
+                  secret: { name: 'db', items: [{ key: 'ca.crt', path: 'database/ca.crt' }], optional: true },
+                },
+                { configMap: { name: 'c' } },
+              ],
+            },
+          },
+        ],
+      },
+      status: {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'adapter', state: { waiting: { reason: 'ContainerCreating' } } }],
+      },
+    });
+    expect(kept).toMatchObject({ creating: true, problems: [] });
+    expect(kept.secrets).toEqual([
+      { name: 'p-kafka', keys: ['password'], optional: false },
+      { name: 'db', keys: ['ca.crt'], optional: true },
+    ]);
+    expect(
+      observePod({ metadata: { name: 'x', namespace: 'ns' }, status: { phase: 'Running' } }).creating,
+    ).toBe(false);
+  });
+
+  it("the kubelet's FailedMount Event: the pod, its message and when last seen", () => {
+    expect(
+      observeMountFailure({
+        metadata: { name: 'p-adapter-0.1', namespace: 'ns', managedFields: [{}] },
+        involvedObject: { kind: 'Pod', name: 'p-adapter-0', uid: 'u1' },
+        reason: 'FailedMount',
+        message: 'MountVolume.SetUp failed for volume "secrets" : secret "mqtt" not found',
+        firstTimestamp: '2026-12-06T10:00:00Z',
+        lastTimestamp: '2026-12-06T10:02:00Z',
+        count: 3,
+      }),
+    ).toEqual({
+      metadata: { name: 'p-adapter-0.1', namespace: 'ns' },
+      pod: { name: 'p-adapter-0', uid: 'u1' },
+      message: 'MountVolume.SetUp failed for volume "secrets" : secret "mqtt" not found',
+      lastSeen: '2026-12-06T10:02:00Z',
+    });
   });
 
   it('a pipeline: all but managedFields', () => {

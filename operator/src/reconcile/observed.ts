@@ -57,11 +57,37 @@ export interface ObservedKafka extends CachedObject {
   ready?: ObservedCondition;
 }
 
+/** A Secret a pod's projected volume names, with the keys it projects. */
+export interface SecretSource {
+  name: string;
+  keys: string[];
+  optional: boolean;
+}
+
 /** A workload pod: what keeps its containers from running. */
 export interface ObservedPod extends CachedObject {
   metadata: ObservedMeta;
   /** Waiting containers with a reason other than the normal start-up ones (at most 4). */
   problems: Array<{ container: string; reason: string; message: string }>;
+  /**
+   * No container has been created yet (Pending, every container ContainerCreating or not
+   * reported): what the kubelet's FailedMount Events about it still describe.
+   */
+  creating: boolean;
+  /** The Secrets of its projected volumes (at most 8). */
+  secrets: SecretSource[];
+}
+
+/**
+ * The kubelet's FailedMount Event about a pod (core/v1 Events, which the kubelet writes): the
+ * only report of a volume it cannot set up, such as a Secret of the projected volume.
+ */
+export interface ObservedMountFailure extends CachedObject {
+  metadata: ObservedMeta;
+  pod: { name: string; uid?: string };
+  message: string;
+  /** When the kubelet last reported it (RFC 3339). */
+  lastSeen: string;
 }
 
 type Json = Record<string, unknown>;
@@ -166,7 +192,39 @@ export function observePod(raw: RawObject): ObservedPod {
     if (!reason || STARTING.has(reason)) return [];
     return [{ container: str(cs.name) ?? '', reason, message: (str(waiting.message) ?? '').slice(0, 512) }];
   });
-  return { metadata: meta(raw), problems: problems.slice(0, 4) };
+  const creating =
+    str(status.phase) !== 'Running' &&
+    str(status.phase) !== 'Succeeded' &&
+    str(status.phase) !== 'Failed' &&
+    statuses.every((s) => STARTING.has(str(record(record(record(s).state).waiting).reason) ?? ''));
+  const secrets = list(record(raw.spec).volumes).flatMap((v) =>
+    list(record(record(v).projected).sources).flatMap((source) => {
+      const secret = record(record(source).secret);
+      const name = str(secret.name);
+      if (!name) return [];
+      const keys = list(secret.items).flatMap((i) => {
+        const key = str(record(i).key);
+        return key ? [key] : [];
+      });
+      return [{ name, keys, optional: secret.optional === true }];
+    }),
+  );
+  return { metadata: meta(raw), problems: problems.slice(0, 4), creating, secrets: secrets.slice(0, 8) };
+}
+
+export function observeMountFailure(raw: RawObject): ObservedMountFailure {
+  const involved = record(raw.involvedObject);
+  return {
+    metadata: meta(raw),
+    pod: { name: str(involved.name) ?? '', uid: str(involved.uid) },
+    message: (str(raw.message) ?? '').slice(0, 1024),
+    lastSeen:
+      str(raw.lastTimestamp) ??
+      str(record(raw.series).lastObservedTime) ??
+      str(raw.eventTime) ??
+      str(raw.firstTimestamp) ??
+      '',
+  };
 }
 
 /** A pipeline as cached: the object without managedFields. */

@@ -29,6 +29,7 @@ import {
   desiredReplicas,
   KAFKA_TOPIC,
   staleChildren,
+  stagesOf,
   STATEFUL_SET,
   supersededWorkloads,
   WORKLOAD_KINDS,
@@ -44,6 +45,7 @@ import {
   resolveNames,
   stableHash,
 } from '../children/names.js';
+import { imageRefusal, type ImagePolicy } from '../children/image-policy.js';
 import { controllingPipeline, resolveTopics, topicIndexKey, type TopicUse } from '../children/topics.js';
 import { KubeApiError, isNotFound, type KubeClient } from '../kube/client.js';
 import { keyOf, type Informer } from '../kube/informer.js';
@@ -57,9 +59,15 @@ import {
   transitions,
   type ConditionState,
 } from './conditions.js';
-import { dependenciesCondition, type PodProblem } from './dependencies.js';
+import { dependenciesCondition, FAILED_MOUNT, type PodProblem } from './dependencies.js';
 import type { EventRecorder, EventSubject } from './events.js';
-import { observeChild, type ObservedChild, type ObservedKafka, type ObservedPod } from './observed.js';
+import {
+  observeChild,
+  type ObservedChild,
+  type ObservedKafka,
+  type ObservedMountFailure,
+  type ObservedPod,
+} from './observed.js';
 
 export const PIPELINE_RESOURCE: Resource = { apiVersion: API_VERSION, kind: KIND, plural: PLURAL };
 
@@ -96,12 +104,16 @@ export interface Caches {
   readonly kafkas: Informer<ObservedKafka>;
   /** Indexed by `<namespace>/<pipeline>`. */
   readonly pods: Informer<ObservedPod>;
+  /** The kubelet's FailedMount Events, indexed by `<namespace>/<pod>`. */
+  readonly mountFailures: Informer<ObservedMountFailure>;
 }
 
 export interface ReconcilerOptions {
   readonly schemaText: string;
   readonly isLeader: () => boolean;
   readonly log: (line: string) => void;
+  /** Which spec.image the operator runs; a refused one gets no workload (OPERATOR_ALLOWED_REGISTRIES, ...). */
+  readonly imagePolicy: ImagePolicy;
 }
 
 /** A one-line description of an error (the API server's Status message when there is one). */
@@ -237,9 +249,13 @@ export class Reconciler {
       full,
     );
     schemaRegistration.catch(() => undefined);
+    // An image the policy refuses: the workloads are neither made nor changed (they keep running
+    // the image they have); everything else is applied, so the pipeline is ready to go once the
+    // image is fixed.
+    const imageRefused = imageRefusal(pipeline.spec.image, this.options.imagePolicy);
     let applied: Applied[];
     try {
-      applied = await this.applyChildren(pipeline, memory, uses, full);
+      applied = await this.applyChildren(pipeline, memory, uses, full, imageRefused === undefined);
       await this.removeStale(pipeline, uses, applied);
     } catch (err) {
       await schemaRegistration.catch(() => undefined);
@@ -262,7 +278,10 @@ export class Reconciler {
       fields.schemaVersion = registration.version;
     }
     parts.TopicReady = this.topicCondition(pipeline, uses, applied);
-    const workloads = this.workloadCondition(applied, podProblems);
+    const workloads =
+      imageRefused === undefined
+        ? this.workloadCondition(applied, podProblems)
+        : this.imageRefusedCondition(pipeline, imageRefused);
     parts.WorkloadsAvailable = workloads.condition;
     fields.readyReplicas = workloads.readyReplicas;
     parts.Ready = readyCondition(parts);
@@ -338,15 +357,19 @@ export class Reconciler {
     memory: Memory,
     uses: readonly TopicUse[],
     full: boolean,
+    withWorkloads: boolean,
   ): Promise<Applied[]> {
     const { namespace } = pipeline.metadata;
-    const desired = desiredChildren(pipeline, uses).map((child) => ({
-      ...child,
-      metadata: {
-        ...child.metadata,
-        annotations: { ...child.metadata.annotations, [APPLIED_HASH_ANNOTATION]: stableHash(child) },
-      },
-    }));
+    const workloadKinds = new Set<string>(WORKLOAD_KINDS.map((k) => k.kind));
+    const desired = desiredChildren(pipeline, uses)
+      .filter((child) => withWorkloads || !workloadKinds.has(child.kind))
+      .map((child) => ({
+        ...child,
+        metadata: {
+          ...child.metadata,
+          annotations: { ...child.metadata.annotations, [APPLIED_HASH_ANNOTATION]: stableHash(child) },
+        },
+      }));
     return Promise.all(
       desired.map(async (child): Promise<Applied> => {
         const id = `${child.kind}/${child.metadata.name}`;
@@ -535,13 +558,58 @@ export class Reconciler {
    * pod problem (an image that cannot be pulled, a container that keeps crashing) or the
    * workloads still rolling out.
    */
-  /** The waiting containers of the pipeline's pods (from the pod cache), by pod name. */
+  /**
+   * What the kubelet reports on the pipeline's pods (from the caches), by pod name: the waiting
+   * containers, and for a pod none of whose containers was created yet, its latest FailedMount
+   * Event (of this pod: a StatefulSet's new pod has its predecessor's name, not its uid).
+   */
   private podProblemsOf(pipeline: IoTPipeline): PodProblem[] {
     const { namespace, name } = pipeline.metadata;
     return this.caches.pods
       .byIndex(keyOf(namespace, name))
-      .flatMap((pod) => pod.problems.map((p) => ({ pod: pod.metadata.name, ...p })))
-      .sort((a, b) => (a.pod < b.pod ? -1 : 1));
+      .flatMap((pod): PodProblem[] => {
+        const problems: PodProblem[] = pod.problems.map((p) => ({ pod: pod.metadata.name, ...p }));
+        if (!pod.creating) return problems;
+        const mount = this.caches.mountFailures
+          .byIndex(keyOf(namespace, pod.metadata.name))
+          .filter((e) => e.pod.uid === undefined || e.pod.uid === pod.metadata.uid)
+          .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0))[0];
+        if (mount) {
+          problems.push({
+            pod: pod.metadata.name,
+            container: '',
+            reason: FAILED_MOUNT,
+            message: mount.message,
+            secrets: pod.secrets,
+          });
+        }
+        return problems;
+      })
+      .sort((a, b) => (a.pod < b.pod ? -1 : a.pod > b.pod ? 1 : 0));
+  }
+
+  /**
+   * WorkloadsAvailable when the image policy refuses spec.image: False, naming the image and the
+   * rule; the replicas are those of the workloads as they run (untouched).
+   */
+  private imageRefusedCondition(
+    pipeline: IoTPipeline,
+    refusal: string,
+  ): { condition: ConditionState; readyReplicas: number } {
+    const { namespace } = pipeline.metadata;
+    let readyReplicas = 0;
+    for (const stage of stagesOf(pipeline)) {
+      const running = this.cacheOf(workloadKind(stage).kind)?.get(namespace, childName(pipeline, stage));
+      readyReplicas += running?.status?.readyReplicas ?? 0;
+    }
+    return {
+      condition: {
+        status: 'False',
+        reason: 'ImageNotAllowed',
+        message: `spec.image: ${refusal}; no workload is created or changed (those running keep their image): set spec.image to an allowed image, or change the operator's setting`,
+      },
+      readyReplicas,
+    };
   }
 
   private workloadCondition(
@@ -843,6 +911,7 @@ const POD_PROBLEM_REASONS: Record<string, string> = {
   InvalidImageName: 'ImagePullFailed',
   ErrImageNeverPull: 'ImagePullFailed',
   CreateContainerConfigError: 'ContainerConfigError',
+  FailedMount: 'VolumeMountFailed',
   CrashLoopBackOff: 'CrashLoopBackOff',
 };
 
@@ -880,7 +949,7 @@ export function workloadCondition(
       condition: {
         status: 'False',
         reason: POD_PROBLEM_REASONS[problem.reason] ?? 'ContainerWaiting',
-        message: `pod ${problem.pod} container ${problem.container}: ${problem.reason}${problem.message ? `: ${problem.message}` : ''}; ${pending.join('; ')}`,
+        message: `pod ${problem.pod}${problem.container ? ` container ${problem.container}` : ''}: ${problem.reason}${problem.message ? `: ${problem.message}` : ''}; ${pending.join('; ')}`,
       },
       readyReplicas,
     };
